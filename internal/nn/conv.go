@@ -1,0 +1,39 @@
+package nn
+
+import (
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors/images"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
+)
+
+// Conv2D is torch.nn.Conv2d with a square kernel, symmetric zero padding and a bias:
+// x [batch, in, H, W] → [batch, outChannels, H', W'] with H' = (H + 2·padding − kernel)/stride + 1.
+// Variables in ctx: "weight" [outChannels, in, kernel, kernel] (OIHW) and "bias" [outChannels].
+func Conv2D(ctx *context.Context, x *graph.Node, outChannels, kernel, stride, padding int) *graph.Node {
+	x.AssertRank(4)
+	inChannels := x.Shape().Dim(1)
+	dtype := x.DType()
+	g := x.Graph()
+	w := ctx.VariableWithShape("weight", shapes.Make(dtype, outChannels, inChannels, kernel, kernel)).ValueGraph(g)
+	b := ctx.WithInitializer(initializers.Zero).VariableWithShape("bias", shapes.Make(dtype, outChannels)).ValueGraph(g)
+	y := graph.Convolve(x, w).
+		ChannelsAxis(images.ChannelsFirst).
+		Strides(stride).
+		PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).
+		Done()
+	// bias per output channel: [out] → [1, out, 1, 1]
+	return graph.Add(y, graph.Reshape(b, 1, outChannels, 1, 1))
+}
+
+// UpsampleNearest2x doubles the spatial size of x [batch, C, H, W] → [batch, C, 2H, 2W] by repeating each
+// pixel, as torch.nn.functional.interpolate(scale_factor=2, mode="nearest").
+func UpsampleNearest2x(x *graph.Node) *graph.Node {
+	x.AssertRank(4)
+	b, c, h, w := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2), x.Shape().Dim(3)
+	// [b, c, h, 1, w, 1] → broadcast [b, c, h, 2, w, 2] → [b, c, 2h, 2w]
+	y := graph.Reshape(x, b, c, h, 1, w, 1)
+	y = graph.BroadcastToDims(y, b, c, h, 2, w, 2)
+	return graph.Reshape(y, b, c, 2*h, 2*w)
+}

@@ -1,0 +1,42 @@
+// Package backend selects the GoMLX backend neti runs on and adapts GoMLX's pure-Go SimpleGo backend so
+// that models can be trained (back-propagated) on it, not only evaluated.
+//
+// # Selection
+//
+// New("") uses $GOMLX_BACKEND when set, else the CPU default: SimpleGo ("go") wrapped by the adapter.
+// New("go") / New("go:<simplego options>") are the same adapter. Configs naming XLA ("xla", "xla:cuda",
+// "xla:cpu", "xla:/path/to/pjrt_plugin.so", and GoMLX's aliases "stablehlo", "shlo", "hlo") go to GoMLX's
+// XLA backend, which is only linked into programs that import github.com/gomlx/gomlx/backends/xla (it needs
+// cgo and a PJRT plugin); this package never imports it, and New returns an error that says how to build
+// with it when it is absent.
+//
+// # What the adapter supplies, and why
+//
+// GoMLX v0.26.0's SimpleGo backend runs the forward pass of every op neti needs, but the reverse-mode
+// gradients that GoMLX's graph package emits use a few ops SimpleGo does not implement or mishandles.
+// Read from backends/simplego (capabilities.go, convgeneral.go, gen_convgeneral_exec_full.go, ops.go):
+//
+//   - Reverse is not implemented ("op Reverse not implemented"). The input gradient of every
+//     convolution (graph.convVJPWrtX) reverses the kernel's spatial axes, so no conv could be trained.
+//     The adapter builds Reverse as one Gather per reversed axis with constant indices n-1, ..., 0.
+//   - Pad is not implemented. The gradient of Slice (graph.sliceVJP) pads the incoming gradient back
+//     to the input's shape, using interior padding when the slice had strides > 1; Split (GEGLU's
+//     chunk(2)) is built on Slice. The adapter builds Pad from BroadcastInDim of the fill value and
+//     Concatenate for edge padding, Slice for negative (cropping) edge padding, and a
+//     reshape-concatenate-reshape-slice trick for interior padding.
+//   - ConvGeneral with nil strides is rejected at build time ("stride[0]=0 must be >= 1"; SimpleGo's
+//     shape inference, unlike its executor, does not default them) after SimpleGo prints its arguments
+//     to stdout. graph.Convolve leaves strides nil unless set, and the conv input gradient always
+//     does, so even a plain forward conv failed. With strides filled, the input gradient of a strided
+//     conv (input dilation > 1, nil kernel dilations) takes SimpleGo's "full" kernel, which indexes the
+//     kernel dilations per axis: an index-out-of-range panic inside an executor goroutine, which kills
+//     the process. The adapter fills the defaults (stride 1, padding 0, input and kernel dilation 1),
+//     checks there is one value per spatial axis, and runs the shape check itself so errors are returned
+//     with the arguments, not printed.
+//   - Float16 is not a SimpleGo dtype at all (no buffers, parameters, constants or kernels), yet its
+//     ConvertDType accepts a Float16 target at build time and then panics at run time, inside an executor
+//     goroutine (killing the process), since no converter is registered. The adapter rejects conversions to or from Float16 when the graph is built, with
+//     an error that says to keep float32 (or use bfloat16, which SimpleGo converts to and from).
+//
+// Everything else is forwarded unchanged to SimpleGo, and the executables and buffers are SimpleGo's.
+package backend

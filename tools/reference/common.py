@@ -1,0 +1,127 @@
+"""Shared helpers for the fixture generators: paths, seeds, versions, safetensors output.
+
+Every generator is deterministic on CPU in float32: torch runs single-threaded with
+deterministic algorithms, and each tensor comes from its own explicitly seeded generator.
+"""
+
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TESTDATA = os.path.join(REPO_ROOT, "testdata")
+REFERENCE = os.path.join(TESTDATA, "reference")
+SD_ASSETS = os.environ.get("SD_ASSETS", "/work/shared/sd-assets")
+CLIP_TOKENIZER_SRC = os.path.join(SD_ASSETS, "tokenizers", "sd-clip-tokenizer")
+REAL_CONFIGS = os.path.join(SD_ASSETS, "configs")
+
+MODELS = ("tiny-sd1", "tiny-sd2")
+
+
+def setup_torch():
+    """Makes torch deterministic on CPU, float32."""
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    torch.set_default_dtype(torch.float32)
+    torch.manual_seed(0)
+
+
+def gen(seed):
+    """A fresh CPU generator seeded with seed."""
+    g = torch.Generator(device="cpu")
+    g.manual_seed(seed)
+    return g
+
+
+def randn(shape, seed):
+    """Standard normal float32 tensor from its own generator."""
+    return torch.randn(*shape, generator=gen(seed), dtype=torch.float32)
+
+
+def uniform(shape, seed, lo=-1.0, hi=1.0):
+    """Uniform float32 tensor in [lo, hi) from its own generator."""
+    return torch.rand(*shape, generator=gen(seed), dtype=torch.float32) * (hi - lo) + lo
+
+
+def versions():
+    """Versions of everything that influences the fixtures."""
+    import diffusers
+    import safetensors
+    import transformers
+
+    out = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "transformers": transformers.__version__,
+        "safetensors": safetensors.__version__,
+        "numpy": np.__version__,
+    }
+    try:
+        import tokenizers
+
+        out["tokenizers"] = tokenizers.__version__
+    except ImportError:
+        pass
+    try:
+        import ftfy
+
+        out["ftfy"] = ftfy.__version__
+    except ImportError:
+        out["ftfy"] = "not installed"
+    return out
+
+
+def generator_name():
+    """The script that is running, relative to the repository root."""
+    return os.path.relpath(os.path.abspath(sys.argv[0]), REPO_ROOT)
+
+
+def save_tensors(path, tensors, meta):
+    """Writes tensors (float32, or int32 for ids) to a safetensors file.
+
+    meta is a dict; each value is stored as a string (JSON-encoded unless it is a
+    string already). "versions" and "generator" are always added.
+    """
+    out = {}
+    for k, v in tensors.items():
+        if isinstance(v, np.ndarray):
+            v = torch.from_numpy(v)
+        v = v.detach().cpu().contiguous()
+        if v.dtype in (torch.float64, torch.float16, torch.bfloat16):
+            v = v.to(torch.float32)
+        if v.dtype == torch.int64:
+            v = v.to(torch.int32)
+        if v.dtype not in (torch.float32, torch.int32):
+            raise ValueError(f"{k}: unsupported dtype {v.dtype}")
+        out[k] = v.clone()
+    m = {"versions": versions(), "generator": generator_name()}
+    m.update(meta)
+    strmeta = {k: (v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in m.items()}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    save_file(out, path, metadata=strmeta)
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)}: {len(out)} tensors")
+
+
+def write_json(path, obj):
+    """Writes obj as indented JSON (UTF-8, non-ASCII kept) with a trailing newline."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
+
+
+def model_dir(name):
+    """Folder of a tiny diffusers pipeline under testdata/."""
+    return os.path.join(TESTDATA, name)
+
+
+def reference_dir(name):
+    """Folder of a tiny model's reference outputs."""
+    return os.path.join(REFERENCE, name)

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/org/neti"
+)
+
+func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("pretrained_model_name_or_path", "", "diffusers model folder or Hugging Face id in the local cache")
+	output := fs.String("output", "neti.png", "PNG file to write (several images are written as one grid)")
+	negative := fs.String("negative_prompt", "", "negative prompt (the unconditional half of guidance)")
+	steps := fs.Int("num_inference_steps", 50, "denoising steps")
+	guidance := fs.Float64("guidance_scale", 7.5, "classifier-free guidance scale (1 disables guidance)")
+	width := fs.Int("width", 0, "image width in pixels (default: the model's)")
+	height := fs.Int("height", 0, "image height in pixels (default: the model's)")
+	seed := fs.Uint64("seed", 0, "seed of the initial noise")
+	num := fs.Int("num_images_per_prompt", 1, "number of images")
+	sampler := fs.String("scheduler", "dpm++2m", "sampler: "+strings.Join(neti.Samplers, ", "))
+	backendName := fs.String("backend", "", "GoMLX backend: go (CPU), xla:cuda, xla:cpu or a PJRT plugin path (default: $GOMLX_BACKEND, else CPU)")
+	dtype := fs.String("dtype", "float32", "precision: float32, bfloat16 or float16")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: neti generate --pretrained_model_name_or_path DIR [flags] \"prompt\"")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return fmt.Errorf("generate takes one prompt (quote it); got %d arguments", fs.NArg())
+	}
+	if *model == "" {
+		return fmt.Errorf("generate: --pretrained_model_name_or_path is required (a diffusers folder such as testdata/tiny-sd1)")
+	}
+	if !strings.EqualFold(filepath.Ext(*output), ".png") {
+		return fmt.Errorf("generate: --output %q must end in .png", *output)
+	}
+
+	start := time.Now()
+	p, err := neti.LoadPipeline(*model, neti.LoadOptions{Backend: *backendName, DType: *dtype})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	fmt.Fprintf(stderr, "loaded %s on %s in %s\n", p.Dir, p.Backend(), time.Since(start).Round(time.Millisecond))
+
+	start = time.Now()
+	images, err := p.Generate(ctx, fs.Arg(0), neti.GenerateOptions{
+		NegativePrompt: *negative, Steps: *steps, GuidanceScale: *guidance, Width: *width, Height: *height,
+		Seed: *seed, NumImages: *num, Sampler: *sampler,
+		OnStep: func(step, total int) { fmt.Fprintf(stderr, "\rstep %d/%d", step, total) },
+	})
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	if err := writePNG(*output, grid(images)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d image(s), %s)\n", *output, len(images), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// grid lays images out in one row.
+func grid(images []*image.RGBA) image.Image {
+	if len(images) == 1 {
+		return images[0]
+	}
+	w, h := images[0].Bounds().Dx(), images[0].Bounds().Dy()
+	out := image.NewRGBA(image.Rect(0, 0, w*len(images), h))
+	for i, img := range images {
+		draw.Draw(out, image.Rect(i*w, 0, (i+1)*w, h), img, image.Point{}, draw.Src)
+	}
+	return out
+}
+
+// writePNG writes img to path atomically: a temporary file in the same folder, then a rename.
+func writePNG(path string, img image.Image) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".neti-*.png")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := png.Encode(tmp, img); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,67 @@
+// Command neti generates images with Stable Diffusion models in diffusers format and inspects models,
+// on the CPU or a GPU (XLA/PJRT).
+//
+// Usage:
+//
+//	neti generate --pretrained_model_name_or_path DIR_OR_ID [flags] "prompt"
+//	neti inspect DIR_OR_ID
+//
+// Run "neti <command> -h" for the flags of each command. The backend is chosen by --backend or the
+// GOMLX_BACKEND environment variable (default: the CPU).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	_ "github.com/gomlx/gomlx/backends/xla" // GPU/TPU through PJRT: --backend xla:cuda
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// commands maps each subcommand to its implementation.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"generate": runGenerate,
+	"inspect":  runInspect,
+}
+
+// run is the whole program without process globals, so tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	return cmd(ctx, args[1:], stdout, stderr)
+}
+
+const usage = `neti: personalization of Stable Diffusion with NeTI, in Go.
+
+Commands:
+  generate   generate images from a prompt with a diffusers model
+  inspect    show a model's components, configurations and parameter counts
+
+Run "neti <command> -h" for its flags.
+`

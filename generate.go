@@ -1,0 +1,207 @@
+package neti
+
+import (
+	stdcontext "context"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/org/neti/clip"
+	"github.com/org/neti/diffusion"
+	"github.com/org/neti/diffusion/vae"
+	"github.com/org/neti/unet"
+)
+
+// Generate draws opts.NumImages images for prompt with classifier-free guidance, as diffusers'
+// StableDiffusionPipeline does: the unconditional (negative) and conditional halves go through the UNet in
+// one batched call per step. Cancelling ctx stops between steps and returns ctx's error.
+func (p *Pipeline) Generate(ctx stdcontext.Context, prompt string, opts GenerateOptions) (images []*image.RGBA, err error) {
+	defer recoverError("generate", &err)
+	opts = opts.withDefaults()
+	scale := p.vae.ScaleFactor()
+	if opts.Width == 0 {
+		opts.Width = p.unet.SampleSize * scale
+	}
+	if opts.Height == 0 {
+		opts.Height = p.unet.SampleSize * scale
+	}
+	if err := opts.validate(scale << p.unet.NumUpsamplers()); err != nil {
+		return nil, err
+	}
+	n := opts.NumImages
+	channels, h, w := p.unet.InChannels, opts.Height/scale, opts.Width/scale
+	if opts.InitialLatents != nil && len(opts.InitialLatents) != n*channels*h*w {
+		return nil, fmt.Errorf("neti: GenerateOptions.InitialLatents has %d values; expected %d×%d×%d×%d = %d",
+			len(opts.InitialLatents), n, channels, h, w, n*channels*h*w)
+	}
+	sampler, err := diffusion.NewSampler(opts.Sampler, p.schedule, opts.Steps)
+	if err != nil {
+		return nil, err
+	}
+
+	guided := opts.GuidanceScale > 1
+	prompts := []string{prompt}
+	if guided {
+		prompts = []string{opts.NegativePrompt, prompt}
+	}
+	states, err := p.encodePrompts(prompts, n)
+	if err != nil {
+		return nil, err
+	}
+
+	latents := opts.InitialLatents
+	if latents == nil {
+		latents = seededNoise(opts.Seed, n, channels*h*w)
+	}
+	latents = scaled(latents, sampler.InitNoiseSigma())
+	timesteps := sampler.Timesteps()
+	for k, t := range timesteps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		input, err := sampler.ScaleModelInput(latents, k)
+		if err != nil {
+			return nil, err
+		}
+		batch := n
+		if guided {
+			input = append(append(make([]float32, 0, 2*len(input)), input...), input...)
+			batch = 2 * n
+		}
+		out, err := p.denoise(input, float32(t), batch, channels, h, w, states)
+		if err != nil {
+			return nil, err
+		}
+		if guided {
+			out = diffusion.Guidance(out[:len(out)/2], out[len(out)/2:], opts.GuidanceScale)
+		}
+		if latents, err = sampler.Step(out, k, latents); err != nil {
+			return nil, err
+		}
+		if opts.OnStep != nil {
+			opts.OnStep(k+1, len(timesteps))
+		}
+	}
+	return p.decode(latents, n, channels, h, w)
+}
+
+// encodePrompts tokenizes the prompts and runs the text encoder: the result is [len(prompts)·n, 77, D], each
+// prompt's states repeated n times, in the order of prompts.
+func (p *Pipeline) encodePrompts(prompts []string, n int) (*tensors.Tensor, error) {
+	var ids []int32
+	for _, pr := range prompts {
+		tokens := p.tokenizer.Encode(pr)
+		for range n {
+			ids = append(ids, tokens...)
+		}
+	}
+	length := len(ids) / (len(prompts) * n)
+	if p.encodeExec == nil {
+		var err error
+		p.encodeExec, err = context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, ids *graph.Node) *graph.Node {
+			return clip.Forward(ctx.In("text_encoder"), p.text, ids) // [batch, 77, D]
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p.encodeExec.Exec1(tensors.FromFlatDataAndDimensions(ids, len(prompts)*n, length))
+}
+
+// denoise runs the UNet on input [batch, channels, h, w] at timestep t with the same encoder states for every
+// cross-attention layer, returning the model output in the same layout.
+func (p *Pipeline) denoise(input []float32, t float32, batch, channels, h, w int, states *tensors.Tensor) ([]float32, error) {
+	if p.denoiseExec == nil {
+		var err error
+		p.denoiseExec, err = context.NewExec(p.backend, p.ctx.Reuse(),
+			func(ctx *context.Context, sample, timestep, states *graph.Node) *graph.Node {
+				sample = graph.ConvertDType(sample, p.dtype)
+				timesteps := graph.BroadcastToDims(timestep, sample.Shape().Dim(0)) // [batch]
+				out := unet.Forward(ctx.In("unet"), p.unet, sample, timesteps, unet.Shared(states))
+				return graph.ConvertDType(out, dtypes.Float32)
+			})
+		if err != nil {
+			return nil, err
+		}
+	}
+	out, err := p.denoiseExec.Exec1(tensors.FromFlatDataAndDimensions(input, batch, channels, h, w), t, states)
+	if err != nil {
+		return nil, err
+	}
+	return tensors.MustCopyFlatData[float32](out), nil
+}
+
+// decode turns latents [n, channels, h, w] into n RGB images through the VAE decoder.
+func (p *Pipeline) decode(latents []float32, n, channels, h, w int) ([]*image.RGBA, error) {
+	if p.decodeExec == nil {
+		var err error
+		p.decodeExec, err = context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, latents *graph.Node) *graph.Node {
+			z := vae.UnscaleLatents(p.vae, graph.ConvertDType(latents, p.dtype))
+			pixels := vae.Decode(ctx.In("vae"), p.vae, z) // [n, 3, H, W] in about [-1, 1]
+			return graph.ConvertDType(pixels, dtypes.Float32)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	out, err := p.decodeExec.Exec1(tensors.FromFlatDataAndDimensions(latents, n, channels, h, w))
+	if err != nil {
+		return nil, err
+	}
+	dims := out.Shape().Dimensions
+	return toImages(tensors.MustCopyFlatData[float32](out), dims[0], dims[2], dims[3]), nil
+}
+
+// toImages converts NCHW pixels in [-1, 1] to images, as diffusers' postprocess: (x/2 + 0.5) clamped to
+// [0, 1], then rounded to 8 bits.
+func toImages(pixels []float32, n, h, w int) []*image.RGBA {
+	images := make([]*image.RGBA, n)
+	plane := h * w
+	for i := range n {
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
+		base := i * 3 * plane
+		for y := range h {
+			for x := range w {
+				px := y*w + x
+				img.SetRGBA(x, y, color.RGBA{
+					R: to8(pixels[base+px]), G: to8(pixels[base+plane+px]), B: to8(pixels[base+2*plane+px]), A: 255,
+				})
+			}
+		}
+		images[i] = img
+	}
+	return images
+}
+
+func to8(v float32) uint8 {
+	x := math.Min(math.Max(float64(v)/2+0.5, 0), 1)
+	return uint8(math.Round(x * 255))
+}
+
+// seededNoise draws n·size standard normal values; image i uses the stream seeded with seed+i so that each
+// image of a batch can be regenerated alone.
+func seededNoise(seed uint64, n, size int) []float32 {
+	out := make([]float32, 0, n*size)
+	for i := range n {
+		rng := rand.New(rand.NewPCG(seed+uint64(i), 0x6e657469)) // "neti"
+		for range size {
+			out = append(out, float32(rng.NormFloat64()))
+		}
+	}
+	return out
+}
+
+func scaled(x []float32, s float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(float64(v) * s)
+	}
+	return out
+}

@@ -1,0 +1,133 @@
+package neti
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/org/neti/clip"
+	"github.com/org/neti/diffusion"
+	"github.com/org/neti/diffusion/vae"
+	"github.com/org/neti/internal/backend"
+	"github.com/org/neti/internal/weights"
+	"github.com/org/neti/unet"
+)
+
+// Pipeline is a loaded Stable Diffusion 1.x/2.x model: text encoder, tokenizer, UNet, VAE and the noise
+// schedule, with its weights on one backend. Its compiled graphs are built on first use and reused.
+// A Pipeline is not safe for concurrent use.
+type Pipeline struct {
+	// Dir is the diffusers folder the pipeline was loaded from.
+	Dir string
+
+	backend   backends.Backend
+	dtype     dtypes.DType
+	ctx       *context.Context // variables under text_encoder/, unet/, vae/
+	text      *clip.Config
+	tokenizer *clip.Tokenizer
+	unet      *unet.Config
+	vae       vae.Config
+	schedule  diffusion.SchedulerConfig
+
+	encodeExec, denoiseExec, decodeExec *context.Exec
+}
+
+// LoadPipeline loads a Stable Diffusion 1.x or 2.x model in diffusers format from a local folder, or from
+// the Hugging Face cache by its id ("org/name"; neti never downloads). The folder, its components and
+// their configurations are checked before any weights are read.
+func LoadPipeline(pathOrID string, opts LoadOptions) (p *Pipeline, err error) {
+	defer recoverError("load pipeline", &err)
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	dir, err := weights.ResolveModel(pathOrID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := readModelIndex(dir); err != nil {
+		return nil, err
+	}
+	p = &Pipeline{Dir: dir, dtype: parseDType(opts.DType)}
+	if p.text, err = clip.LoadConfig(filepath.Join(dir, "text_encoder", "config.json")); err != nil {
+		return nil, err
+	}
+	if p.unet, err = unet.LoadConfig(filepath.Join(dir, "unet", "config.json")); err != nil {
+		return nil, err
+	}
+	if p.vae, err = vae.LoadConfig(filepath.Join(dir, "vae", "config.json")); err != nil {
+		return nil, err
+	}
+	if p.schedule, err = diffusion.LoadSchedulerConfig(filepath.Join(dir, "scheduler", "scheduler_config.json")); err != nil {
+		return nil, err
+	}
+	for _, width := range p.unet.CrossAttentionDim {
+		if width != p.text.HiddenSize {
+			return nil, fmt.Errorf("neti: %s: the text encoder is %d wide but the UNet's cross_attention_dim is %v; "+
+				"the components come from different models", dir, p.text.HiddenSize, p.unet.CrossAttentionDim)
+		}
+	}
+	if p.tokenizer, err = clip.LoadTokenizer(filepath.Join(dir, "tokenizer")); err != nil {
+		return nil, err
+	}
+	if p.backend, err = backend.New(opts.Backend); err != nil {
+		p.tokenizer.Close()
+		return nil, err
+	}
+	p.ctx = context.New()
+	if err := p.loadWeights(opts.Variant); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Backend describes the backend the pipeline runs on (name and device).
+func (p *Pipeline) Backend() string { return backend.Describe(p.backend) }
+
+// Close releases the tokenizer and the compiled graphs. The Pipeline must not be used afterwards.
+func (p *Pipeline) Close() {
+	for _, e := range []*context.Exec{p.encodeExec, p.denoiseExec, p.decodeExec} {
+		if e != nil {
+			e.Finalize()
+		}
+	}
+	if p.tokenizer != nil {
+		p.tokenizer.Close()
+	}
+}
+
+func parseDType(name string) dtypes.DType {
+	switch name {
+	case "bfloat16":
+		return dtypes.BFloat16
+	case "float16":
+		return dtypes.Float16
+	}
+	return dtypes.Float32
+}
+
+// recoverError turns a panic (GoMLX reports graph errors by panicking) into an error for the public API.
+func recoverError(op string, err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if e, ok := r.(error); ok {
+		*err = fmt.Errorf("neti: %s: %w", op, e)
+	} else {
+		*err = fmt.Errorf("neti: %s: %v", op, r)
+	}
+	if debugPanics {
+		*err = errors.Join(*err, errors.New(string(debug.Stack())))
+	}
+}
+
+// debugPanics adds the stack of recovered panics to errors when the environment sets NETI_DEBUG.
+var debugPanics = os.Getenv("NETI_DEBUG") != ""

@@ -1,0 +1,115 @@
+package neti
+
+import (
+	"fmt"
+	"strings"
+)
+
+// LoadOptions configures LoadPipeline. The zero value is valid: float32 weights on the default backend.
+type LoadOptions struct {
+	// Backend names the GoMLX backend: "" uses the GOMLX_BACKEND environment variable, or the CPU when it is
+	// unset; "go" is the CPU (SimpleGo through neti's adapter); "xla:cuda", "xla:cpu" or a PJRT plugin path
+	// select XLA in programs that link it.
+	Backend string
+	// DType is the precision of the weights and activations: "float32" (default), "bfloat16" or "float16".
+	// Half precision is meant for GPUs; on the CPU, float16 files are converted to float32 on the host.
+	DType string
+	// Variant selects the weight files: "" reads the full-precision files (or the fp16 ones if only those
+	// exist); "fp16" reads the "*.fp16.safetensors" files.
+	Variant string
+}
+
+func (o LoadOptions) withDefaults() LoadOptions {
+	if o.DType == "" {
+		o.DType = "float32"
+	}
+	return o
+}
+
+func (o LoadOptions) validate() error {
+	switch o.DType {
+	case "float32", "bfloat16", "float16":
+	default:
+		return fmt.Errorf("neti: LoadOptions.DType is %q; expected \"float32\", \"bfloat16\" or \"float16\"", o.DType)
+	}
+	switch o.Variant {
+	case "", "fp16":
+	default:
+		return fmt.Errorf("neti: LoadOptions.Variant is %q; expected \"\" or \"fp16\"", o.Variant)
+	}
+	return nil
+}
+
+// GenerateOptions configures Pipeline.Generate. Zero fields take the documented defaults.
+type GenerateOptions struct {
+	// NegativePrompt is the unconditional prompt of classifier-free guidance. Default "".
+	NegativePrompt string
+	// Steps is the number of denoising steps. Default 50.
+	Steps int
+	// GuidanceScale is the classifier-free guidance weight; 1 disables guidance (one UNet pass per step).
+	// Default 7.5.
+	GuidanceScale float64
+	// Width and Height of the images in pixels, multiples of the VAE's scale factor × 2^(UNet downsamplings).
+	// Default: the UNet's sample_size × the VAE's scale factor (512 for SD 1.5).
+	Width, Height int
+	// Seed of the initial noise. Images i of a call use Seed+i, so a set can be regenerated one by one.
+	Seed uint64
+	// NumImages is how many images to generate for the prompt. Default 1.
+	NumImages int
+	// Sampler is "dpm++2m" (DPM-Solver++(2M), the paper's sampler; default), "ddim" or "euler".
+	Sampler string
+	// InitialLatents, if set, replace the seeded initial noise: [NumImages, latentChannels, h, w] in
+	// row-major order, before scaling by the sampler's initial sigma (as diffusers' latents argument).
+	InitialLatents []float32
+	// OnStep, if set, is called after each denoising step with the 1-based step and the total.
+	OnStep func(step, total int)
+}
+
+// Samplers lists the names accepted by GenerateOptions.Sampler.
+var Samplers = []string{"dpm++2m", "ddim", "euler"}
+
+func (o GenerateOptions) withDefaults() GenerateOptions {
+	if o.Steps == 0 {
+		o.Steps = 50
+	}
+	if o.GuidanceScale == 0 {
+		o.GuidanceScale = 7.5
+	}
+	if o.NumImages == 0 {
+		o.NumImages = 1
+	}
+	if o.Sampler == "" {
+		o.Sampler = "dpm++2m"
+	}
+	return o
+}
+
+// validate checks the options once defaults are applied; multiple is the pixel multiple sizes must have.
+func (o GenerateOptions) validate(multiple int) error {
+	if o.Steps < 1 || o.Steps > 1000 {
+		return fmt.Errorf("neti: GenerateOptions.Steps is %d; expected 1 to 1000", o.Steps)
+	}
+	if o.GuidanceScale < 1 {
+		return fmt.Errorf("neti: GenerateOptions.GuidanceScale is %g; expected ≥ 1 (1 disables guidance)", o.GuidanceScale)
+	}
+	if o.NumImages < 1 || o.NumImages > 64 {
+		return fmt.Errorf("neti: GenerateOptions.NumImages is %d; expected 1 to 64", o.NumImages)
+	}
+	known := false
+	for _, s := range Samplers {
+		known = known || s == o.Sampler
+	}
+	if !known {
+		return fmt.Errorf("neti: GenerateOptions.Sampler is %q; expected one of %s", o.Sampler, strings.Join(Samplers, ", "))
+	}
+	for _, side := range []struct {
+		name  string
+		value int
+	}{{"Width", o.Width}, {"Height", o.Height}} {
+		if side.value <= 0 || side.value%multiple != 0 {
+			return fmt.Errorf("neti: GenerateOptions.%s is %d; expected a positive multiple of %d for this model",
+				side.name, side.value, multiple)
+		}
+	}
+	return nil
+}

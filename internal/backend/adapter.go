@@ -17,11 +17,15 @@ func Wrap(inner backends.Backend) backends.Backend {
 // adapter wraps a backends.Backend, replacing only its builders and capabilities.
 type adapter struct {
 	backends.Backend
+
+	// directConv makes builders use SimpleGo's own ConvGeneral loop instead of the DotGeneral lowering.
+	directConv bool
 }
 
 // Builder returns the inner builder wrapped with the supplied ops.
 func (a *adapter) Builder(name string) backends.Builder {
-	return &builder{Builder: a.Backend.Builder(name), dtypes: a.Backend.Capabilities().DTypes}
+	return &builder{Builder: a.Backend.Builder(name), dtypes: a.Backend.Capabilities().DTypes,
+		directConv: a.directConv}
 }
 
 // Description says it is the inner backend plus this adapter.
@@ -45,4 +49,7 @@ type builder struct {
 
 	// dtypes the inner backend supports.
 	dtypes map[dtypes.DType]bool
+
+	// directConv disables the DotGeneral lowering of ConvGeneral (tests compare both paths).
+	directConv bool
 }

@@ -3,6 +3,7 @@ package backend
 import (
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	timage "github.com/gomlx/gomlx/pkg/core/tensors/images"
@@ -12,8 +13,21 @@ import (
 // BenchmarkConvForwardBackward measures one 3x3 pad-1 conv forward plus the gradients with respect to its
 // input and kernel on the adapted CPU backend, at a UNet-like block size: x [1, 32, 32, 32] (NCHW),
 // kernel [32, 32, 3, 3] (OIHW), float32. Each of the three convs is 32·32·32·32·9 ≈ 9.4M MACs.
+// "dot" is the adapter's default (convolutions lowered to DotGeneral), "direct" SimpleGo's own loop.
 func BenchmarkConvForwardBackward(b *testing.B) {
-	backend := newCPU(b)
+	for _, mode := range []struct {
+		name   string
+		direct bool
+	}{{"dot", false}, {"direct", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			backend := newCPU(b)
+			backend.(*adapter).directConv = mode.direct
+			benchConv(b, backend)
+		})
+	}
+}
+
+func benchConv(b *testing.B, backend backends.Backend) {
 	xDims, kDims := []int{1, 32, 32, 32}, []int{32, 32, 3, 3}
 	x := tensors.FromFlatDataAndDimensions(toF32(randomFlat(1, size(xDims))), xDims...)
 	k := tensors.FromFlatDataAndDimensions(toF32(randomFlat(2, size(kDims))), kDims...)
@@ -26,7 +40,6 @@ func BenchmarkConvForwardBackward(b *testing.B) {
 	defer exec.Finalize()
 	_, _, err = exec.Exec2(x, k) // Compile outside the loop.
 	require.NoError(b, err, "first Exec2")
-	b.ResetTimer()
 	for b.Loop() {
 		gx, gk, err := exec.Exec2(x, k)
 		if err != nil {

@@ -37,6 +37,14 @@
 //     ConvertDType accepts a Float16 target at build time and then panics at run time, inside an executor
 //     goroutine (killing the process), since no converter is registered. The adapter rejects conversions to or from Float16 when the graph is built, with
 //     an error that says to keep float32 (or use bfloat16, which SimpleGo converts to and from).
+//   - Speed, not correctness: SimpleGo's ConvGeneral is a scalar loop on one goroutine, while its
+//     DotGeneral is blocked and parallel. With the defaults filled, the adapter lowers ConvGeneral
+//     (batch group count 1) to Transpose + Pad (padding and input dilation) + strided Slice windows +
+//     one DotGeneral over (channels/group, kernel positions) per group: windows per kernel position
+//     (im2col) or per output position, whichever is fewer, so the kernel gradient (whose "kernel" is
+//     the output gradient) stays cheap; chunked along the first output spatial axis to bound memory.
+//     A 3x3 conv forward+backward at [1, 32, 32, 32] runs about 9x faster than SimpleGo's own loop
+//     (BenchmarkConvForwardBackward). Batch-grouped convolutions go to SimpleGo unchanged.
 //
 // Everything else is forwarded unchanged to SimpleGo, and the executables and buffers are SimpleGo's.
 package backend

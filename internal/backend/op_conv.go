@@ -50,6 +50,18 @@ func (b *builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveA
 			"input dilations %v, kernel dilations %v, groups %d/%d: %w", inputShape, kernelShape, axes,
 			strides, paddings, inputDilations, kernelDilations, channelGroupCount, batchGroupCount, err)
 	}
+	if batchGroupCount == 1 && !b.directConv {
+		out, ok, err := b.convAsDot(input, kernel, inputShape, kernelShape, convParams{axes: axes,
+			strides: strides, inDilations: inputDilations, kDilations: kernelDilations, paddings: paddings,
+			groups: channelGroupCount})
+		if err != nil {
+			return nil, fmt.Errorf("ConvGeneral: lowering input %s, kernel %s to DotGeneral: %w",
+				inputShape, kernelShape, err)
+		}
+		if ok {
+			return out, nil
+		}
+	}
 	return b.Builder.ConvGeneral(input, kernel, axes, strides, paddings, inputDilations, kernelDilations,
 		channelGroupCount, batchGroupCount)
 }

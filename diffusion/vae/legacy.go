@@ -23,14 +23,15 @@ var legacyLayers = map[string]string{
 var currentAttention = regexp.MustCompile(`(?:^|\.)(?:encoder|decoder)\.mid_block\.attentions\.\d+\.` +
 	`(?:to_q|to_k|to_v|to_out\.0)\.weight$`)
 
-// LegacyName is the rename rule for old AutoencoderKL checkpoints, for internal/weights' rename hook: it maps
-// the mid-block attention tensors "…mid_block.attentions.N.{query,key,value,proj_attn}.{weight,bias}" to
+// LegacyName is the rename rule for old AutoencoderKL checkpoints, with the signature of internal/weights'
+// Options.Rename hook: it maps the mid-block attention tensors
+// "…mid_block.attentions.N.{query,key,value,proj_attn}.{weight,bias}" to
 // "…{to_q,to_k,to_v,to_out.0}.{weight,bias}" (as diffusers' _convert_deprecated_attention_blocks does) and
-// reports whether name was renamed. Other names are returned unchanged with false.
+// returns every other name unchanged. The bool is the hook's "keep" flag: always true (no tensor is dropped).
 func LegacyName(name string) (string, bool) {
 	m := legacyAttention.FindStringSubmatch(name)
 	if m == nil {
-		return name, false
+		return name, true
 	}
 	return m[1] + legacyLayers[m[2]] + "." + m[3], true
 }

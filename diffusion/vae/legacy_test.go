@@ -9,25 +9,24 @@ import (
 func TestLegacyName(t *testing.T) {
 	for _, tc := range []struct {
 		in, want string
-		renamed  bool
 	}{
-		{"encoder.mid_block.attentions.0.query.weight", "encoder.mid_block.attentions.0.to_q.weight", true},
-		{"encoder.mid_block.attentions.0.query.bias", "encoder.mid_block.attentions.0.to_q.bias", true},
-		{"decoder.mid_block.attentions.0.key.weight", "decoder.mid_block.attentions.0.to_k.weight", true},
-		{"decoder.mid_block.attentions.0.value.bias", "decoder.mid_block.attentions.0.to_v.bias", true},
-		{"decoder.mid_block.attentions.0.proj_attn.weight", "decoder.mid_block.attentions.0.to_out.0.weight", true},
-		{"vae.encoder.mid_block.attentions.0.proj_attn.bias", "vae.encoder.mid_block.attentions.0.to_out.0.bias", true},
+		{"encoder.mid_block.attentions.0.query.weight", "encoder.mid_block.attentions.0.to_q.weight"},
+		{"encoder.mid_block.attentions.0.query.bias", "encoder.mid_block.attentions.0.to_q.bias"},
+		{"decoder.mid_block.attentions.0.key.weight", "decoder.mid_block.attentions.0.to_k.weight"},
+		{"decoder.mid_block.attentions.0.value.bias", "decoder.mid_block.attentions.0.to_v.bias"},
+		{"decoder.mid_block.attentions.0.proj_attn.weight", "decoder.mid_block.attentions.0.to_out.0.weight"},
+		{"vae.encoder.mid_block.attentions.0.proj_attn.bias", "vae.encoder.mid_block.attentions.0.to_out.0.bias"},
 		// Already current, or not an attention of the VAE mid block: unchanged.
-		{"encoder.mid_block.attentions.0.to_q.weight", "encoder.mid_block.attentions.0.to_q.weight", false},
-		{"encoder.mid_block.attentions.0.group_norm.weight", "encoder.mid_block.attentions.0.group_norm.weight", false},
-		{"decoder.up_blocks.0.resnets.0.conv1.weight", "decoder.up_blocks.0.resnets.0.conv1.weight", false},
+		{"encoder.mid_block.attentions.0.to_q.weight", "encoder.mid_block.attentions.0.to_q.weight"},
+		{"encoder.mid_block.attentions.0.group_norm.weight", "encoder.mid_block.attentions.0.group_norm.weight"},
+		{"decoder.up_blocks.0.resnets.0.conv1.weight", "decoder.up_blocks.0.resnets.0.conv1.weight"},
 		{"mid_block.attentions.0.transformer_blocks.0.attn1.query.weight",
-			"mid_block.attentions.0.transformer_blocks.0.attn1.query.weight", false},
-		{"encoder.mid_block.attentions.0.query.weightx", "encoder.mid_block.attentions.0.query.weightx", false},
+			"mid_block.attentions.0.transformer_blocks.0.attn1.query.weight"},
+		{"encoder.mid_block.attentions.0.query.weightx", "encoder.mid_block.attentions.0.query.weightx"},
 	} {
-		got, renamed := LegacyName(tc.in)
+		got, keep := LegacyName(tc.in)
 		assert.Equal(t, tc.want, got, "LegacyName(%q)", tc.in)
-		assert.Equal(t, tc.renamed, renamed, "LegacyName(%q) renamed", tc.in)
+		assert.True(t, keep, "LegacyName(%q) keeps the tensor", tc.in)
 	}
 }
 

@@ -1,0 +1,83 @@
+package unet
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/neti/internal/backend"
+	"github.com/org/neti/internal/tensortest"
+)
+
+// tinyModels are the tiny random diffusers pipelines under testdata/ (SD 1.x and SD 2.x UNet layouts).
+var tinyModels = []string{"tiny-sd1", "tiny-sd2"}
+
+// repoTestdata is the repository's shared fixture folder.
+const repoTestdata = "../testdata"
+
+// referencePath is the diffusers reference output fixture of a tiny model's UNet.
+func referencePath(model string) string {
+	return filepath.Join(repoTestdata, "reference", model, "unet.safetensors")
+}
+
+// testBackend returns the CPU backend used by the tests.
+func testBackend(t testing.TB) backends.Backend {
+	t.Helper()
+	b, err := backend.New("")
+	require.NoError(t, err)
+	return b
+}
+
+// loadTiny parses the config of a tiny model's UNet and loads its weights into a new context under the
+// scope "unet" (a test-local rename of the checkpoint names into scopes). It returns the context and the
+// checkpoint's tensors.
+func loadTiny(t testing.TB, model string) (*Config, *context.Context, map[string]*tensors.Tensor) {
+	t.Helper()
+	dir := filepath.Join(repoTestdata, model, "unet")
+	cfg, err := LoadConfig(filepath.Join(dir, "config.json"))
+	require.NoError(t, err)
+	weights, _ := tensortest.LoadFixture(t, filepath.Join(dir, "diffusion_pytorch_model.safetensors"))
+	ctx := context.New()
+	root := ctx.In("unet")
+	for name, value := range weights {
+		parts := strings.Split(name, ".")
+		scope := root
+		for _, p := range parts[:len(parts)-1] {
+			scope = scope.In(p)
+		}
+		scope.VariableWithValue(parts[len(parts)-1], value)
+	}
+	return cfg, ctx, weights
+}
+
+// variableNames lists the variables under the scope "/unet" of ctx as dotted checkpoint names with their
+// dimensions, e.g. "conv_in.weight" → "[32 4 3 3]".
+func variableNames(ctx *context.Context) map[string]string {
+	out := make(map[string]string)
+	for v := range ctx.IterVariables() {
+		scope := strings.TrimPrefix(v.Scope(), context.ScopeSeparator+"unet")
+		scope = strings.TrimPrefix(scope, context.ScopeSeparator)
+		name := strings.ReplaceAll(scope, context.ScopeSeparator, ".") + "." + v.Name()
+		out[name] = fmt.Sprint(v.Shape().Dimensions)
+	}
+	return out
+}
+
+// recorder is a Conditioning that forwards to inner and records the layers it was asked for, in order.
+type recorder struct {
+	inner Conditioning
+	asked []Layer
+}
+
+// States implements Conditioning.
+func (r *recorder) States(l Layer) (keys, values *graph.Node) {
+	r.asked = append(r.asked, l)
+	return r.inner.States(l)
+}

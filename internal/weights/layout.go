@@ -3,6 +3,17 @@
 //
 // Loading compares the file with the variables the model expects first and reports every missing,
 // unexpected and mis-shaped tensor in one *Error, so that a wrong checkpoint fails with a full diagnosis.
+//
+// Typical use, for one component:
+//
+//	dir, err := weights.ResolveModel("org/tiny-sd")              // Local folder or HF cache snapshot.
+//	path, err := weights.ComponentWeights(dir, "unet", "")        // unet/diffusion_pytorch_model.safetensors
+//	f, err := safetensors.Open(path)
+//	defer f.Close()
+//	// Either build the model's graph once on ctx (variables get created with shapes, no values) and call
+//	// Load(ctx.In("unet"), f, weights.Options{}), or pass Options.Expected = weights.Expect(other.In("unet"))
+//	// from a context where the graph was built.
+//	err = weights.Load(ctx.In("unet"), f, weights.Options{})
 package weights
 
 import (

@@ -108,12 +108,29 @@ def save_tensors(path, tensors, meta):
     print(f"wrote {os.path.relpath(path, REPO_ROOT)}: {len(out)} tensors")
 
 
+def _dumps(obj, indent):
+    """JSON with dicts and nested lists indented, lists of scalars kept on one line."""
+    pad = "  " * (indent + 1)
+    end = "  " * indent
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_dumps(v, indent + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + end + "}"
+    if isinstance(obj, (list, tuple)):
+        if all(not isinstance(v, (dict, list, tuple)) for v in obj):
+            return json.dumps(list(obj), ensure_ascii=False)
+        return "[\n" + ",\n".join(pad + _dumps(v, indent + 1) for v in obj) + "\n" + end + "]"
+    return json.dumps(obj, ensure_ascii=False)
+
+
 def write_json(path, obj):
-    """Writes obj as indented JSON (UTF-8, non-ASCII kept) with a trailing newline."""
+    """Writes obj as JSON (UTF-8, non-ASCII kept, scalar lists on one line), trailing newline."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    text = _dumps(obj, 0)
+    assert json.loads(text) == json.loads(json.dumps(obj))
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+        f.write(text + "\n")
     print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
 
 

@@ -1,5 +1,7 @@
 package diffusion
 
+import "fmt"
+
 // ddim is diffusers' DDIMScheduler with eta = 0: deterministic, first order, stateless.
 type ddim struct {
 	sched      *Schedule
@@ -18,6 +20,13 @@ func newDDIM(cfg SchedulerConfig, sched *Schedule, steps int) (*ddim, error) {
 	ts, err := ddimTimesteps(spacingOr(cfg, "leading"), cfg.NumTrainTimesteps, steps, cfg.StepsOffset)
 	if err != nil {
 		return nil, err
+	}
+	for _, t := range ts {
+		if t < 0 || t >= cfg.NumTrainTimesteps {
+			return nil, fmt.Errorf("%d steps with timestep_spacing %q and steps_offset %d give timestep %d outside "+
+				"[0, %d); use fewer steps or another spacing", steps, spacingOr(cfg, "leading"), cfg.StepsOffset, t,
+				cfg.NumTrainTimesteps)
+		}
 	}
 	d := &ddim{
 		sched:             sched,

@@ -214,6 +214,10 @@ func TestSamplerErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), "0 steps")
 	_, err = NewSampler("ddim", cfg, 1001)
 	require.Error(t, err)
+	// leading spacing with steps_offset 1 at 1000 steps would reach timestep 1000.
+	_, err = NewSampler("ddim", cfg, 1000)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "timestep 1000")
 
 	for _, field := range []string{"use_karras_sigmas", "thresholding", "rescale_betas_zero_snr"} {
 		c, err := ParseSchedulerConfig([]byte(fmt.Sprintf(`{"%s": true}`, field)))

@@ -87,6 +87,27 @@ func (s *Schedule) SqrtAlphaCumprod(t int) float32 { return sqrt32(s.AlphasCumpr
 // [Schedule.AddNoise]. It panics if t is not in [0, NumTrainTimesteps).
 func (s *Schedule) SqrtOneMinusAlphaCumprod(t int) float32 { return sqrt32(1 - s.AlphasCumprod[t]) }
 
+// SqrtAlphasCumprod is the table of [Schedule.SqrtAlphaCumprod] for every t, for a training graph to
+// gather per-example coefficients from (e.g. a constant [NumTrainTimesteps] node indexed by the sampled
+// timesteps). [NumTrainTimesteps]
+func (s *Schedule) SqrtAlphasCumprod() []float32 {
+	out := make([]float32, len(s.AlphasCumprod))
+	for t := range out {
+		out[t] = s.SqrtAlphaCumprod(t)
+	}
+	return out
+}
+
+// SqrtOneMinusAlphasCumprod is the table of [Schedule.SqrtOneMinusAlphaCumprod] for every t (see
+// [Schedule.SqrtAlphasCumprod]). [NumTrainTimesteps]
+func (s *Schedule) SqrtOneMinusAlphasCumprod() []float32 {
+	out := make([]float32, len(s.AlphasCumprod))
+	for t := range out {
+		out[t] = s.SqrtOneMinusAlphaCumprod(t)
+	}
+	return out
+}
+
 // Sigmas are the k-diffusion noise levels σ_t = sqrt((1 − ᾱ_t)/ᾱ_t) in float32, as Euler and DPM-Solver
 // compute them. [NumTrainTimesteps]
 func (s *Schedule) Sigmas() []float32 {

@@ -63,8 +63,12 @@ func TestAddNoiseAndVelocity(t *testing.T) {
 	require.NoError(t, err)
 	v, err := s.Velocity(x0, noise, ts...)
 	require.NoError(t, err)
+	sqrtA, sqrtB := s.SqrtAlphasCumprod(), s.SqrtOneMinusAlphasCumprod()
+	require.Len(t, sqrtA, 1000)
+	require.Len(t, sqrtB, 1000)
 	for b, tt := range ts {
-		a, sb := float64(s.SqrtAlphaCumprod(tt)), float64(s.SqrtOneMinusAlphaCumprod(tt))
+		a, sb := float64(sqrtA[tt]), float64(sqrtB[tt])
+		assert.InDelta(t, math.Sqrt(float64(s.AlphasCumprod[tt])), a, 1e-7, "sqrt(ᾱ) at t=%d", tt)
 		assert.InDelta(t, 1, a*a+sb*sb, 1e-6, "ᾱ + (1−ᾱ) at t=%d", tt)
 		// Single-timestep calls on one item give the same values as the batched call.
 		lo, hi := b*item, (b+1)*item

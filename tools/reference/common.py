@@ -5,6 +5,7 @@ deterministic algorithms, and each tensor comes from its own explicitly seeded g
 """
 
 import json
+import math
 import os
 import platform
 import sys
@@ -82,6 +83,17 @@ def generator_name():
     return os.path.relpath(os.path.abspath(sys.argv[0]), REPO_ROOT)
 
 
+def finite(obj):
+    """obj with non-finite floats replaced by the strings "inf", "-inf", "nan" (strict JSON)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
+    return obj
+
+
 def save_tensors(path, tensors, meta):
     """Writes tensors (float32, or int32 for ids) to a safetensors file.
 
@@ -102,7 +114,7 @@ def save_tensors(path, tensors, meta):
         out[k] = v.clone()
     m = {"versions": versions(), "generator": generator_name()}
     m.update(meta)
-    strmeta = {k: (v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in m.items()}
+    strmeta = {k: (v if isinstance(v, str) else json.dumps(finite(v), sort_keys=True, allow_nan=False)) for k, v in m.items()}
     os.makedirs(os.path.dirname(path), exist_ok=True)
     save_file(out, path, metadata=strmeta)
     print(f"wrote {os.path.relpath(path, REPO_ROOT)}: {len(out)} tensors")

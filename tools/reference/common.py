@@ -4,15 +4,16 @@ Every generator is deterministic on CPU in float32: torch runs single-threaded w
 deterministic algorithms, and each tensor comes from its own explicitly seeded generator.
 """
 
+import inspect
 import json
 import math
 import os
 import platform
-import sys
+import struct
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TESTDATA = os.path.join(REPO_ROOT, "testdata")
@@ -78,9 +79,44 @@ def versions():
     return out
 
 
-def generator_name():
-    """The script that is running, relative to the repository root."""
-    return os.path.relpath(os.path.abspath(sys.argv[0]), REPO_ROOT)
+def generator_name(depth=2):
+    """The file of the function depth frames up, relative to the repository root."""
+    return os.path.relpath(os.path.abspath(inspect.stack()[depth].filename), REPO_ROOT)
+
+
+def write_safetensors(path, tensors, metadata):
+    """Writes a safetensors file byte-reproducibly: metadata keys sorted, tensors in name order.
+
+    (safetensors' own writer orders the metadata map differently from run to run.)
+    Layout: u64 little-endian header size, JSON header padded with spaces to a multiple of 8,
+    then the raw little-endian tensor data back to back.
+    """
+    names = sorted(tensors)
+    header = {"__metadata__": {k: metadata[k] for k in sorted(metadata)}}
+    blobs = []
+    offset = 0
+    for n in names:
+        t = tensors[n]
+        raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<"), copy=False).tobytes()
+        dtype = {torch.float32: "F32", torch.int32: "I32"}[t.dtype]
+        header[n] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def plain_config(cfg):
+    """A diffusers config as a plain dict, with its (set-ordered) _use_default_values sorted."""
+    out = dict(cfg)
+    if "_use_default_values" in out:
+        out["_use_default_values"] = sorted(out["_use_default_values"])
+    return out
 
 
 def finite(obj):
@@ -116,7 +152,9 @@ def save_tensors(path, tensors, meta):
     m.update(meta)
     strmeta = {k: (v if isinstance(v, str) else json.dumps(finite(v), sort_keys=True, allow_nan=False)) for k, v in m.items()}
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    save_file(out, path, metadata=strmeta)
+    write_safetensors(path, out, strmeta)
+    back = load_file(path)
+    assert back.keys() == out.keys() and all(torch.equal(back[k], out[k]) for k in out)
     print(f"wrote {os.path.relpath(path, REPO_ROOT)}: {len(out)} tensors")
 
 

@@ -24,7 +24,7 @@ import sys
 import torch
 from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
 
-from common import model_dir, randn, reference_dir, save_tensors, setup_torch
+from common import model_dir, plain_config, randn, reference_dir, save_tensors, setup_torch
 
 PROMPT = "a red star on a blue background"
 GUIDANCE = 7.5
@@ -95,7 +95,7 @@ def run(model, seed):
         "guidance_scale": GUIDANCE,
         "num_inference_steps": STEPS,
         "seeds": {"latents_init": seed},
-        "scheduler_config": dict(pipe.scheduler.config),
+        "scheduler_config": plain_config(pipe.scheduler.config),
         "timesteps": pipe.scheduler.timesteps.tolist(),
         "scaling_factor": pipe.vae.config.scaling_factor,
         "cfg_order": "unet batch = cat([negative, prompt]); noise_pred = uncond + g*(text - uncond)",

@@ -27,7 +27,7 @@ import sys
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler
 
-from common import model_dir, randn, reference_dir, save_tensors, setup_torch
+from common import model_dir, plain_config, randn, reference_dir, save_tensors, setup_torch
 
 STEPS = 10
 
@@ -58,7 +58,7 @@ def trajectory(name, cfg, latents, seed, t, meta):
         t[f"{name}.step{k}.model_output"] = out
         sample = s.step(out, ts, sample).prev_sample
         t[f"{name}.step{k}.sample_out"] = sample
-    meta[f"{name}.config"] = dict(s.config)
+    meta[f"{name}.config"] = plain_config(s.config)
     meta[f"{name}.class"] = type(s).__name__
     meta[f"{name}.timesteps"] = s.timesteps.tolist()
 
@@ -70,7 +70,7 @@ def run(model, seed):
     t = {"latents": latents}
     meta = {
         "model": model,
-        "model_scheduler_config": cfg,
+        "model_scheduler_config": plain_config(cfg),
         "seeds": {"latents": seed, "model_output.step<k>": f"{seed + 100}+k", "ddpm.x0": seed + 1, "ddpm.noise": seed + 2},
         "steps": STEPS,
     }
@@ -87,7 +87,7 @@ def run(model, seed):
     t["ddpm.timesteps"] = ts.to(torch.float32)
     t["ddpm.noisy"] = ddpm.add_noise(x0, noise, ts)
     t["ddpm.velocity"] = ddpm.get_velocity(x0, noise, ts)
-    meta["ddpm.config"] = dict(ddpm.config)
+    meta["ddpm.config"] = plain_config(ddpm.config)
 
     dpm = make("dpm", cfg)
     dpm.set_timesteps(50)

@@ -1,6 +1,7 @@
 """Tokenizer fixtures.
 
-* testdata/reference/<model>/tokens.json: prompts.TINY through the tiny model's tokenizer.
+* testdata/reference/<model>/tokens.json: prompts.TINY through the tiny model's tokenizer;
+  testdata/reference/<model>/tokenizer.json: that tokenizer as transformers 5 serializes it.
 * testdata/clip-tokenizer/: the real CLIP vocab.json + merges.txt, with SD 1.5's and SD 2.1's
   tokenizer_config.json / special_tokens_map.json in sd15/ and sd21/.
 * testdata/reference/tokenizer_parity.json: prompts.parity_prompts() through the real vocabulary
@@ -112,6 +113,9 @@ def tiny_tokens(model):
         }
     )
     write_json(os.path.join(reference_dir(model), "tokens.json"), doc)
+    # The tokenizers-library serialization transformers 5 builds from vocab.json + merges.txt
+    # (real SD tokenizer folders have no tokenizer.json); for checking a Go-side conversion.
+    tok.backend_tokenizer.save(os.path.join(reference_dir(model), "tokenizer.json"), pretty=True)
 
 
 def copy_clip_tokenizer():

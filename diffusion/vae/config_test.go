@@ -7,12 +7,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// sd15ConfigPath is the real Stable Diffusion 1.5 vae/config.json (no weights).
-const sd15ConfigPath = "/work/shared/sd-assets/configs/stable-diffusion-v1-5/vae/config.json"
-
 func TestLoadConfigSD15(t *testing.T) {
-	cfg, err := LoadConfig(sd15ConfigPath)
-	require.NoError(t, err, "LoadConfig(%s)", sd15ConfigPath)
+	path := realConfigPath("stable-diffusion-v1-5")
+	cfg, err := LoadConfig(path)
+	require.NoError(t, err, "LoadConfig(%s)", path)
 	assert.Equal(t, []int{128, 256, 512, 512}, cfg.BlockOutChannels)
 	assert.Equal(t, 2, cfg.LayersPerBlock)
 	assert.Equal(t, 4, cfg.LatentChannels)

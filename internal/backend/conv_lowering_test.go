@@ -20,6 +20,7 @@ type convCase struct {
 	inDil, kDil      []int
 	groups           int
 	maxPatchElements int // 0: default
+	maxWindowSlices  int // 0: default
 }
 
 // nchw is the PyTorch layout: x [B, C, S...], kernel [O, I, S...], out [B, O, S...].
@@ -56,6 +57,8 @@ var convCases = []convCase{
 		paddings: [][2]int{{1, 1}, {1, 1}}, maxPatchElements: 200},
 	{name: "chunked_one_row", xDims: []int{1, 2, 6, 5}, kDims: []int{2, 2, 3, 3}, axes: nchw(2),
 		paddings: [][2]int{{1, 1}, {1, 1}}, maxPatchElements: 1},
+	{name: "fallback_to_direct", xDims: []int{1, 2, 6, 5}, kDims: []int{2, 2, 3, 3}, axes: nchw(2),
+		paddings: [][2]int{{1, 1}, {1, 1}}, maxWindowSlices: 1},
 }
 
 // runConv executes one ConvGeneral of c on backend.
@@ -79,12 +82,15 @@ func TestConvLoweringMatchesDirect(t *testing.T) {
 	lowered := newCPU(t)
 	direct := newCPU(t)
 	direct.(*adapter).directConv = true
-	defer func(v int) { maxPatchElements = v }(maxPatchElements)
+	defer func(patch, slices int) { maxPatchElements, maxWindowSlices = patch, slices }(maxPatchElements, maxWindowSlices)
 	for _, c := range convCases {
 		t.Run(c.name, func(t *testing.T) {
-			maxPatchElements = 1 << 24
+			maxPatchElements, maxWindowSlices = 1<<24, 1024
 			if c.maxPatchElements > 0 {
 				maxPatchElements = c.maxPatchElements
+			}
+			if c.maxWindowSlices > 0 {
+				maxWindowSlices = c.maxWindowSlices
 			}
 			x, k := randomFlat(21, size(c.xDims)), randomFlat(22, size(c.kDims))
 			want := runConv(t, direct, c, x, k)

@@ -78,6 +78,14 @@ var gradCases = []gradCase{
 		},
 	},
 	{
+		name:   "embedding_gather",
+		inputs: [][]int{{5, 3}}, // embedding table; rows 1 and 3 are looked up, row 1 twice
+		fn: func(in []*Node) *Node {
+			ids := Const(in[0].Graph(), [][]int32{{1}, {3}, {1}}) // [3, 1]
+			return Gather(in[0], ids)                             // [3, 3]
+		},
+	},
+	{
 		name:   "upsample_nearest2x",
 		inputs: [][]int{{1, 2, 3, 2}},
 		fn: func(in []*Node) *Node {

@@ -14,9 +14,9 @@ import (
 // so tests can force chunking.
 var maxPatchElements = 1 << 24
 
-// maxWindowSlices bounds the number of Slice ops one lowered convolution may use (min of the kernel and
-// output positions); beyond it SimpleGo's direct convolution is used.
-const maxWindowSlices = 1024
+// maxWindowSlices bounds the number of Slice ops one lowered convolution may use (chunks times the min of
+// the kernel and output positions); beyond it SimpleGo's direct convolution is used.
+var maxWindowSlices = 1024
 
 // convParams are a ConvGeneral's parameters after defaults were filled.
 type convParams struct {
@@ -41,6 +41,32 @@ func (b *builder) convAsDot(input, kernel backends.Op, inShape, kShape shapes.Sh
 	if spatial == 0 || inShape.Size() == 0 || kShape.Size() == 0 {
 		return nil, false, nil
 	}
+	// Sizes first, so nothing is added to the graph when the lowering does not apply.
+	batch, channels := inShape.Dimensions[p.axes.InputBatch], inShape.Dimensions[p.axes.InputChannels]
+	outChannels := kShape.Dimensions[p.axes.KernelOutputChannels]
+	kSpatial := make([]int, spatial)
+	outSpatial := make([]int, spatial)
+	for i := range spatial {
+		kSpatial[i] = kShape.Dimensions[p.axes.KernelSpatial[i]]
+		padded := (inShape.Dimensions[p.axes.InputSpatial[i]]-1)*p.inDilations[i] + 1 + p.paddings[i][0] + p.paddings[i][1]
+		span := (kSpatial[i]-1)*p.kDilations[i] + 1
+		if padded < span {
+			return nil, false, nil
+		}
+		outSpatial[i] = (padded-span)/p.strides[i] + 1
+	}
+	nK, nOut := product(kSpatial), product(outSpatial)
+	// Chunk along the first output spatial axis so the windows tensor stays under maxPatchElements.
+	rowsPerChunk := outSpatial[0]
+	perRow := batch * channels * nK * (nOut / outSpatial[0])
+	if rowsPerChunk*perRow > maxPatchElements {
+		rowsPerChunk = max(1, maxPatchElements/perRow)
+	}
+	numChunks := (outSpatial[0] + rowsPerChunk - 1) / rowsPerChunk
+	if numChunks*min(nK, nOut) > maxWindowSlices {
+		return nil, false, nil
+	}
+
 	// [B, C, X...]
 	x, err := b.transposeTo(input, append([]int{p.axes.InputBatch, p.axes.InputChannels}, p.axes.InputSpatial...))
 	if err != nil {
@@ -61,44 +87,15 @@ func (b *builder) convAsDot(input, kernel backends.Op, inShape, kShape shapes.Sh
 			return nil, false, err
 		}
 	}
-	// [O, C/G, K...]
+	// [O, C/G, K...] → [G, O/G, C/G, nK]
 	k, err := b.transposeTo(kernel, append([]int{p.axes.KernelOutputChannels, p.axes.KernelInputChannels}, p.axes.KernelSpatial...))
 	if err != nil {
 		return nil, false, err
 	}
-	xShape, err := b.OpShape(x)
-	if err != nil {
-		return nil, false, err
-	}
-	kDims := slices.Clone(kShape.Dimensions)
-	kSpatial := make([]int, spatial)
-	outSpatial := make([]int, spatial)
-	for i := range spatial {
-		kSpatial[i] = kDims[p.axes.KernelSpatial[i]]
-		span := (kSpatial[i]-1)*p.kDilations[i] + 1
-		outSpatial[i] = (xShape.Dimensions[2+i]-span)/p.strides[i] + 1
-		if xShape.Dimensions[2+i] < span || outSpatial[i] <= 0 {
-			return nil, false, nil
-		}
-	}
-	nK, nOut := product(kSpatial), product(outSpatial)
-	if min(nK, nOut) > maxWindowSlices {
-		return nil, false, nil
-	}
-	batch, channels := xShape.Dimensions[0], xShape.Dimensions[1]
-	outChannels := kDims[p.axes.KernelOutputChannels]
-	cg := channels / p.groups
-	k, err = b.Reshape(k, p.groups, outChannels/p.groups, cg, nK) // [G, O/G, C/G, nK]
-	if err != nil {
+	if k, err = b.Reshape(k, p.groups, outChannels/p.groups, channels/p.groups, nK); err != nil {
 		return nil, false, err
 	}
 
-	// Chunk along the first output spatial axis so the windows tensor stays under maxPatchElements.
-	rowsPerChunk := outSpatial[0]
-	perRow := batch * channels * nK * (nOut / outSpatial[0])
-	if perRow > 0 && rowsPerChunk*perRow > maxPatchElements {
-		rowsPerChunk = max(1, maxPatchElements/perRow)
-	}
 	var chunks []backends.Op
 	for r0 := 0; r0 < outSpatial[0]; r0 += rowsPerChunk {
 		r1 := min(r0+rowsPerChunk, outSpatial[0])

@@ -204,25 +204,36 @@ func numericGradients(t testing.TB, backend backends.Backend, c gradCase, args [
 
 // TestGradientsMatchFiniteDifferences back-propagates through each case on the adapted backend in float64
 // and compares every gradient element with a central finite difference (eps 1e-5). The losses are
-// polynomial or smooth in the inputs, so the truncation error is O(eps²)·|f”'| ≈ 1e-10 and the rounding
+// polynomial or smooth in the inputs, so the truncation error is O(eps²)·|f'| ≈ 1e-10 and the rounding
 // error ≈ 1e-16/eps ≈ 1e-11; the tolerance 1e-6 leaves ample room and still catches any wrong gradient.
+// It runs with the convolutions lowered to DotGeneral (the default) and with SimpleGo's own convolution
+// loop given the filled-in defaults ("direct").
 func TestGradientsMatchFiniteDifferences(t *testing.T) {
-	backend := newCPU(t)
-	for _, c := range gradCases {
-		t.Run(c.name, func(t *testing.T) {
-			args := caseTensors(t, backend, c)
-			analytic := analyticGradients(t, backend, c, args)
-			numeric := numericGradients(t, backend, c, args, 1e-5)
-			require.Len(t, analytic, len(c.inputs), "%s: one gradient per input", c.name)
-			for i := range c.inputs {
-				require.Len(t, analytic[i], len(numeric[i]), "%s: gradient %d size", c.name, i)
-				diff, at := maxAbsDiff(analytic[i], numeric[i])
-				t.Logf("%s: input %d %v: max |analytic - numeric| = %.3g at %d", c.name, i, c.inputs[i], diff, at)
-				assert.Less(t, diff, 1e-6, "%s: input %d %v: analytic %v vs numeric %v at flat index %d",
-					c.name, i, c.inputs[i], analytic[i][at], numeric[i][at], at)
-				assert.Greater(t, maxAbs(analytic[i]), 1e-3, "%s: input %d gradient is all ~zero", c.name, i)
-			}
-		})
+	for _, direct := range []bool{false, true} {
+		backend := newCPU(t)
+		backend.(*adapter).directConv = direct
+		mode := map[bool]string{false: "dot", true: "direct"}[direct]
+		for _, c := range gradCases {
+			t.Run(mode+"/"+c.name, func(t *testing.T) {
+				checkGradients(t, backend, c)
+			})
+		}
+	}
+}
+
+// checkGradients compares the analytic and finite-difference gradients of one case.
+func checkGradients(t *testing.T, backend backends.Backend, c gradCase) {
+	args := caseTensors(t, backend, c)
+	analytic := analyticGradients(t, backend, c, args)
+	numeric := numericGradients(t, backend, c, args, 1e-5)
+	require.Len(t, analytic, len(c.inputs), "%s: one gradient per input", c.name)
+	for i := range c.inputs {
+		require.Len(t, analytic[i], len(numeric[i]), "%s: gradient %d size", c.name, i)
+		diff, at := maxAbsDiff(analytic[i], numeric[i])
+		t.Logf("%s: input %d %v: max |analytic - numeric| = %.3g at %d", c.name, i, c.inputs[i], diff, at)
+		assert.Less(t, diff, 1e-6, "%s: input %d %v: analytic %v vs numeric %v at flat index %d",
+			c.name, i, c.inputs[i], analytic[i][at], numeric[i][at], at)
+		assert.Greater(t, maxAbs(analytic[i]), 1e-3, "%s: input %d gradient is all ~zero", c.name, i)
 	}
 }
 

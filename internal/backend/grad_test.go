@@ -204,7 +204,7 @@ func numericGradients(t testing.TB, backend backends.Backend, c gradCase, args [
 
 // TestGradientsMatchFiniteDifferences back-propagates through each case on the adapted backend in float64
 // and compares every gradient element with a central finite difference (eps 1e-5). The losses are
-// polynomial or smooth in the inputs, so the truncation error is O(eps²)·|f'| ≈ 1e-10 and the rounding
+// polynomial or smooth in the inputs, so the truncation error is O(eps²)·|third derivative| ≈ 1e-10 and the rounding
 // error ≈ 1e-16/eps ≈ 1e-11; the tolerance 1e-6 leaves ample room and still catches any wrong gradient.
 // It runs with the convolutions lowered to DotGeneral (the default) and with SimpleGo's own convolution
 // loop given the filled-in defaults ("direct").

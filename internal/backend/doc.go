@@ -12,8 +12,9 @@
 //
 // # What the adapter supplies, and why
 //
-// GoMLX v0.26.0's SimpleGo backend runs the forward pass of every op neti needs, but the reverse-mode
-// gradients that GoMLX's graph package emits use a few ops SimpleGo does not implement or mishandles.
+// GoMLX v0.26.0's SimpleGo backend lacks or mishandles a few ops that neti's graphs need, above all in
+// the reverse-mode gradients GoMLX's graph package emits (even a forward graph.Convolve with default
+// strides fails).
 // Read from backends/simplego (capabilities.go, convgeneral.go, gen_convgeneral_exec_full.go, ops.go):
 //
 //   - Reverse is not implemented ("op Reverse not implemented"). The input gradient of every

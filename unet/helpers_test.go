@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -27,10 +28,14 @@ func referencePath(model string) string {
 	return filepath.Join(repoTestdata, "reference", model, "unet.safetensors")
 }
 
+// sharedBackend is the one CPU backend of the package's tests: tensors are bound to the backend they were
+// first used on, so every test uses the same instance.
+var sharedBackend = sync.OnceValues(func() (backends.Backend, error) { return backend.New("") })
+
 // testBackend returns the CPU backend used by the tests.
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := backend.New("")
+	b, err := sharedBackend()
 	require.NoError(t, err)
 	return b
 }
@@ -40,7 +45,12 @@ func testBackend(t testing.TB) backends.Backend {
 // checkpoint's tensors.
 func loadTiny(t testing.TB, model string) (*Config, *context.Context, map[string]*tensors.Tensor) {
 	t.Helper()
-	dir := filepath.Join(repoTestdata, model, "unet")
+	return loadUNet(t, filepath.Join(repoTestdata, model, "unet"))
+}
+
+// loadUNet is loadTiny for a diffusers UNet folder dir (config.json, diffusion_pytorch_model.safetensors).
+func loadUNet(t testing.TB, dir string) (*Config, *context.Context, map[string]*tensors.Tensor) {
+	t.Helper()
 	cfg, err := LoadConfig(filepath.Join(dir, "config.json"))
 	require.NoError(t, err)
 	weights, _ := tensortest.LoadFixture(t, filepath.Join(dir, "diffusion_pytorch_model.safetensors"))

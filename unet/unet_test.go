@@ -166,3 +166,39 @@ func abs(x float64) float64 {
 
 // sortedKeys returns the keys of m, sorted.
 func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+
+// TestPerLayerRoutingIsObservable checks that the per-layer fixture can tell layers apart: giving each layer
+// the states of the next layer, or swapping keys and values, moves the output far beyond the parity
+// tolerance. Together with TestForwardPerLayerParity this shows each layer received exactly its own states.
+func TestPerLayerRoutingIsObservable(t *testing.T) {
+	model := "tiny-sd1"
+	cfg, ctx, _ := loadTiny(t, model)
+	ref, _ := tensortest.LoadFixture(t, referencePath(model))
+	n := len(cfg.CrossAttentionLayers())
+	args := []any{ref["sample"], ref["timestep"]}
+	for i := range n {
+		args = append(args, ref[fmt.Sprintf("keys.%d", i)], ref[fmt.Sprintf("values.%d", i)])
+	}
+	wrongs := map[string]func(keys, values []*graph.Node) Conditioning{
+		"shifted layers": func(keys, values []*graph.Node) Conditioning {
+			return PerLayer(append(keys[1:], keys[0]), append(values[1:], values[0]))
+		},
+		"keys and values swapped": func(keys, values []*graph.Node) Conditioning { return PerLayer(values, keys) },
+	}
+	for name, wrong := range wrongs {
+		exec, err := context.NewExec(testBackend(t), ctx.Reuse(),
+			func(ctx *context.Context, in []*graph.Node) *graph.Node {
+				var keys, values []*graph.Node
+				for i := 2; i < len(in); i += 2 {
+					keys, values = append(keys, in[i]), append(values, in[i+1])
+				}
+				return Forward(ctx.In("unet"), cfg, in[0], in[1], wrong(keys, values))
+			})
+		require.NoError(t, err)
+		out, err := exec.Exec(args...)
+		require.NoError(t, err)
+		delta := maxDelta(t, ref["out_per_layer"], out[0])
+		assert.Greater(t, delta, 100*parityTolerance, name)
+		t.Logf("%s: max |Δ| = %.3g", name, delta)
+	}
+}

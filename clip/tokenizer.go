@@ -22,6 +22,9 @@ type Tokenizer struct {
 	bos, eos addedToken
 	padID    int32
 	rust     *tokenizers.Tokenizer
+	// nulRust is rust with the NUL sentinel normalizer (see buildTokenizerJSON), built on the first prompt
+	// that contains U+0000.
+	nulRust *tokenizers.Tokenizer
 }
 
 // LoadTokenizer reads a diffusers tokenizer folder (vocab.json, merges.txt and, when present,
@@ -68,8 +71,7 @@ func (t *Tokenizer) specialID(content string) int {
 // rebuild (re)creates the Rust tokenizer from the files and the added tokens. Callers hold t.mu for writing
 // (or own t exclusively).
 func (t *Tokenizer) rebuild() error {
-	added := append(append([]addedToken{}, t.specials...), t.words...)
-	doc, err := t.files.buildTokenizerJSON(added, t.bos, t.eos)
+	doc, err := t.document(false)
 	if err != nil {
 		return err
 	}
@@ -78,11 +80,19 @@ func (t *Tokenizer) rebuild() error {
 		return fmt.Errorf("the tokenizers library rejected the tokenizer.json built from %s and %s: %w",
 			vocabFile, mergesFile, err)
 	}
-	if t.rust != nil {
-		_ = t.rust.Close()
-	}
+	t.closeRust()
 	t.rust = rust
 	return nil
+}
+
+// closeRust frees the Rust tokenizers. Callers hold t.mu for writing.
+func (t *Tokenizer) closeRust() {
+	for _, r := range []**tokenizers.Tokenizer{&t.rust, &t.nulRust} {
+		if *r != nil {
+			_ = (*r).Close()
+			*r = nil
+		}
+	}
 }
 
 // mustBeOpen panics if the tokenizer was closed (using it then is a programming error).
@@ -92,15 +102,17 @@ func (t *Tokenizer) mustBeOpen() {
 	}
 }
 
+// document is the tokenizer.json of the files and the added tokens.
+func (t *Tokenizer) document(nulSentinel bool) ([]byte, error) {
+	added := append(append([]addedToken{}, t.specials...), t.words...)
+	return t.files.buildTokenizerJSON(added, t.bos, t.eos, nulSentinel)
+}
+
 // Close frees the Rust tokenizer. It is safe to call more than once.
 func (t *Tokenizer) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.rust != nil {
-		err := t.rust.Close()
-		t.rust = nil
-		return err
-	}
+	t.closeRust()
 	return nil
 }
 
@@ -134,10 +146,38 @@ func (t *Tokenizer) Len() int {
 // TokenIDs returns how text tokenizes, without the start/end tokens, e.g. to check that a super-category
 // word is a single token ("dog" → [1929]).
 func (t *Tokenizer) TokenIDs(text string) []int32 {
+	if strings.IndexByte(text, 0) >= 0 {
+		return t.tokenIDsWithNUL(text)
+	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	t.mustBeOpen()
 	ids, _ := t.rust.Encode(text, false)
+	return toInt32s(ids)
+}
+
+// tokenIDsWithNUL is TokenIDs for text containing U+0000, which cannot cross the C interface: each NUL is
+// sent as nulSentinelRune and turned back into NUL by the first normalizer of a second Rust tokenizer.
+// (A prompt holding both NUL and U+FDD0 is tokenized as if its U+FDD0 were NUL.)
+func (t *Tokenizer) tokenIDsWithNUL(text string) []int32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mustBeOpen()
+	if t.nulRust == nil {
+		doc, err := t.document(true)
+		if err == nil {
+			t.nulRust, err = tokenizers.FromBytes(doc)
+		}
+		if err != nil { // The same document without the sentinel was accepted.
+			panic(fmt.Sprintf("clip.Tokenizer: building the NUL-safe tokenizer: %v", err))
+		}
+	}
+	ids, _ := t.nulRust.Encode(strings.ReplaceAll(text, "\x00", string(nulSentinelRune)), false)
+	return toInt32s(ids)
+}
+
+// toInt32s converts token ids.
+func toInt32s(ids []uint32) []int32 {
 	out := make([]int32, len(ids))
 	for i, id := range ids {
 		out[i] = int32(id)

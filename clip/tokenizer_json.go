@@ -23,6 +23,10 @@ import (
 // clipSplitPattern is the regex of CLIP's Split pre-tokenizer (transformers 5's CLIPTokenizer).
 const clipSplitPattern = `<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+`
 
+// nulSentinelRune stands for U+0000 on its way through the C interface: U+FDD0, a Unicode noncharacter
+// that prompts do not contain.
+const nulSentinelRune = '\uFDD0'
+
 // regexPattern is tokenizers' {"Regex": ...} pattern.
 type regexPattern struct {
 	Regex string `json:"Regex"`
@@ -90,21 +94,31 @@ func (tf *tokenizerFiles) specialTokens() []addedToken {
 
 // buildTokenizerJSON returns the tokenizer.json document for the folder's files, the given added tokens
 // (specials and user words, with ids) and the bos/eos tokens of the post-processor.
-func (tf *tokenizerFiles) buildTokenizerJSON(added []addedToken, bos, eos addedToken) ([]byte, error) {
+//
+// With nulSentinel the normalizer first turns nulSentinelRune back into U+0000: the C interface of the
+// tokenizers binding passes prompts as NUL-terminated strings, so a prompt's NUL characters are sent as the
+// sentinel and restored on the Rust side.
+func (tf *tokenizerFiles) buildTokenizerJSON(added []addedToken, bos, eos addedToken, nulSentinel bool) ([]byte, error) {
 	unk, found := tf.special["unk_token"]
 	if !found {
 		return nil, fmt.Errorf("no unk_token in %s or %s", tokenizerConfig, specialTokensFile)
+	}
+	normalizers := []any{
+		map[string]any{"type": "NFC"},
+		map[string]any{"type": "Replace", "pattern": regexPattern{`\s+`}, "content": " "},
+		map[string]any{"type": "Lowercase"},
+	}
+	if nulSentinel {
+		restore := map[string]any{"type": "Replace", "pattern": map[string]string{"String": string(nulSentinelRune)},
+			"content": "\x00"}
+		normalizers = append([]any{restore}, normalizers...)
 	}
 	doc := tokenizerJSON{
 		Version:     "1.0",
 		AddedTokens: added,
 		Normalizer: map[string]any{
-			"type": "Sequence",
-			"normalizers": []any{
-				map[string]any{"type": "NFC"},
-				map[string]any{"type": "Replace", "pattern": regexPattern{`\s+`}, "content": " "},
-				map[string]any{"type": "Lowercase"},
-			},
+			"type":        "Sequence",
+			"normalizers": normalizers,
 		},
 		PreTokenizer: map[string]any{
 			"type": "Sequence",

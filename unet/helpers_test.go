@@ -14,7 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/neti/internal/backend"
+	"github.com/org/neti/internal/safetensors"
 	"github.com/org/neti/internal/tensortest"
+	"github.com/org/neti/internal/weights"
 )
 
 // tinyModels are the tiny random diffusers pipelines under testdata/ (SD 1.x and SD 2.x UNet layouts).
@@ -41,30 +43,29 @@ func testBackend(t testing.TB) backends.Backend {
 }
 
 // loadTiny parses the config of a tiny model's UNet and loads its weights into a new context under the
-// scope "unet" (a test-local rename of the checkpoint names into scopes). It returns the context and the
-// checkpoint's tensors.
+// scope "unet". It returns the context and the checkpoint's tensors.
 func loadTiny(t testing.TB, model string) (*Config, *context.Context, map[string]*tensors.Tensor) {
 	t.Helper()
 	return loadUNet(t, filepath.Join(repoTestdata, model, "unet"))
 }
 
-// loadUNet is loadTiny for a diffusers UNet folder dir (config.json, diffusion_pytorch_model.safetensors).
+// loadUNet is loadTiny for a diffusers UNet folder dir (config.json, diffusion_pytorch_model.safetensors):
+// it builds the graph once on a fresh context, so that every variable the model expects exists with its
+// shape, and loads the file with internal/weights, which checks names and shapes in both directions.
 func loadUNet(t testing.TB, dir string) (*Config, *context.Context, map[string]*tensors.Tensor) {
 	t.Helper()
 	cfg, err := LoadConfig(filepath.Join(dir, "config.json"))
 	require.NoError(t, err)
-	weights, _ := tensortest.LoadFixture(t, filepath.Join(dir, "diffusion_pytorch_model.safetensors"))
+	path := filepath.Join(dir, "diffusion_pytorch_model.safetensors")
 	ctx := context.New()
-	root := ctx.In("unet")
-	for name, value := range weights {
-		parts := strings.Split(name, ".")
-		scope := root
-		for _, p := range parts[:len(parts)-1] {
-			scope = scope.In(p)
-		}
-		scope.VariableWithValue(parts[len(parts)-1], value)
-	}
-	return cfg, ctx, weights
+	size := 1 << cfg.NumUpsamplers()
+	buildGraph(t, ctx, cfg, 1, size, size, 1)
+	f, err := safetensors.Open(path)
+	require.NoError(t, err)
+	defer func() { _ = f.Close() }()
+	require.NoError(t, weights.Load(ctx.In("unet"), f, weights.Options{}))
+	checkpoint, _ := tensortest.LoadFixture(t, path)
+	return cfg, ctx, checkpoint
 }
 
 // variableNames lists the variables under the scope "/unet" of ctx as dotted checkpoint names with their

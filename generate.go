@@ -24,6 +24,19 @@ import (
 // one batched call per step. Cancelling ctx stops between steps and returns ctx's error.
 func (p *Pipeline) Generate(ctx stdcontext.Context, prompt string, opts GenerateOptions) (images []*image.RGBA, err error) {
 	defer recoverError("generate", &err)
+	latents, shape, err := p.sample(ctx, prompt, opts)
+	if err != nil {
+		return nil, err
+	}
+	pixels, dims, err := p.decode(latents, shape)
+	if err != nil {
+		return nil, err
+	}
+	return toImages(pixels, dims[0], dims[2], dims[3]), nil
+}
+
+// sample runs the denoising loop and returns the final latents, [n, channels, h, w] in row-major order.
+func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOptions) ([]float32, [4]int, error) {
 	opts = opts.withDefaults()
 	scale := p.vae.ScaleFactor()
 	if opts.Width == 0 {
@@ -33,63 +46,64 @@ func (p *Pipeline) Generate(ctx stdcontext.Context, prompt string, opts Generate
 		opts.Height = p.unet.SampleSize * scale
 	}
 	if err := opts.validate(scale << p.unet.NumUpsamplers()); err != nil {
-		return nil, err
+		return nil, [4]int{}, err
 	}
 	n := opts.NumImages
-	channels, h, w := p.unet.InChannels, opts.Height/scale, opts.Width/scale
-	if opts.InitialLatents != nil && len(opts.InitialLatents) != n*channels*h*w {
-		return nil, fmt.Errorf("neti: GenerateOptions.InitialLatents has %d values; expected %d×%d×%d×%d = %d",
-			len(opts.InitialLatents), n, channels, h, w, n*channels*h*w)
+	shape := [4]int{n, p.unet.InChannels, opts.Height / scale, opts.Width / scale}
+	size := shape[1] * shape[2] * shape[3]
+	if opts.InitialLatents != nil && len(opts.InitialLatents) != n*size {
+		return nil, shape, fmt.Errorf("neti: GenerateOptions.InitialLatents has %d values; expected %v = %d",
+			len(opts.InitialLatents), shape, n*size)
 	}
 	sampler, err := diffusion.NewSampler(opts.Sampler, p.schedule, opts.Steps)
 	if err != nil {
-		return nil, err
+		return nil, shape, err
 	}
 
 	guided := opts.GuidanceScale > 1
 	prompts := []string{prompt}
 	if guided {
-		prompts = []string{opts.NegativePrompt, prompt}
+		prompts = []string{opts.NegativePrompt, prompt} // diffusers' order: uncond first
 	}
 	states, err := p.encodePrompts(prompts, n)
 	if err != nil {
-		return nil, err
+		return nil, shape, err
 	}
 
 	latents := opts.InitialLatents
 	if latents == nil {
-		latents = seededNoise(opts.Seed, n, channels*h*w)
+		latents = seededNoise(opts.Seed, n, size)
 	}
 	latents = scaled(latents, sampler.InitNoiseSigma())
 	timesteps := sampler.Timesteps()
 	for k, t := range timesteps {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, shape, err
 		}
 		input, err := sampler.ScaleModelInput(latents, k)
 		if err != nil {
-			return nil, err
+			return nil, shape, err
 		}
-		batch := n
+		batch := shape
 		if guided {
 			input = append(append(make([]float32, 0, 2*len(input)), input...), input...)
-			batch = 2 * n
+			batch[0] = 2 * n
 		}
-		out, err := p.denoise(input, float32(t), batch, channels, h, w, states)
+		out, err := p.denoise(input, float32(t), batch, states)
 		if err != nil {
-			return nil, err
+			return nil, shape, err
 		}
 		if guided {
 			out = diffusion.Guidance(out[:len(out)/2], out[len(out)/2:], opts.GuidanceScale)
 		}
 		if latents, err = sampler.Step(out, k, latents); err != nil {
-			return nil, err
+			return nil, shape, err
 		}
 		if opts.OnStep != nil {
 			opts.OnStep(k+1, len(timesteps))
 		}
 	}
-	return p.decode(latents, n, channels, h, w)
+	return latents, shape, nil
 }
 
 // encodePrompts tokenizes the prompts and runs the text encoder: the result is [len(prompts)·n, 77, D], each
@@ -117,7 +131,7 @@ func (p *Pipeline) encodePrompts(prompts []string, n int) (*tensors.Tensor, erro
 
 // denoise runs the UNet on input [batch, channels, h, w] at timestep t with the same encoder states for every
 // cross-attention layer, returning the model output in the same layout.
-func (p *Pipeline) denoise(input []float32, t float32, batch, channels, h, w int, states *tensors.Tensor) ([]float32, error) {
+func (p *Pipeline) denoise(input []float32, t float32, shape [4]int, states *tensors.Tensor) ([]float32, error) {
 	if p.denoiseExec == nil {
 		var err error
 		p.denoiseExec, err = context.NewExec(p.backend, p.ctx.Reuse(),
@@ -131,15 +145,16 @@ func (p *Pipeline) denoise(input []float32, t float32, batch, channels, h, w int
 			return nil, err
 		}
 	}
-	out, err := p.denoiseExec.Exec1(tensors.FromFlatDataAndDimensions(input, batch, channels, h, w), t, states)
+	out, err := p.denoiseExec.Exec1(tensors.FromFlatDataAndDimensions(input, shape[:]...), t, states)
 	if err != nil {
 		return nil, err
 	}
 	return tensors.MustCopyFlatData[float32](out), nil
 }
 
-// decode turns latents [n, channels, h, w] into n RGB images through the VAE decoder.
-func (p *Pipeline) decode(latents []float32, n, channels, h, w int) ([]*image.RGBA, error) {
+// decode runs the VAE decoder on latents of the given shape and returns the pixels, NCHW in about [-1, 1],
+// with their dimensions.
+func (p *Pipeline) decode(latents []float32, shape [4]int) ([]float32, []int, error) {
 	if p.decodeExec == nil {
 		var err error
 		p.decodeExec, err = context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, latents *graph.Node) *graph.Node {
@@ -148,15 +163,14 @@ func (p *Pipeline) decode(latents []float32, n, channels, h, w int) ([]*image.RG
 			return graph.ConvertDType(pixels, dtypes.Float32)
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	out, err := p.decodeExec.Exec1(tensors.FromFlatDataAndDimensions(latents, n, channels, h, w))
+	out, err := p.decodeExec.Exec1(tensors.FromFlatDataAndDimensions(latents, shape[:]...))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	dims := out.Shape().Dimensions
-	return toImages(tensors.MustCopyFlatData[float32](out), dims[0], dims[2], dims[3]), nil
+	return tensors.MustCopyFlatData[float32](out), out.Shape().Dimensions, nil
 }
 
 // toImages converts NCHW pixels in [-1, 1] to images, as diffusers' postprocess: (x/2 + 0.5) clamped to

@@ -39,7 +39,7 @@ func New(config string) (backends.Backend, error) {
 	name, options, _ := strings.Cut(config, ":")
 	switch {
 	case name == CPUName:
-		inner, err := simplego.New(options)
+		inner, err := simplego.New(cpuOptions(options))
 		if err != nil {
 			return nil, fmt.Errorf("backend.New: SimpleGo rejected config %q (from %s): %w", config, source, err)
 		}
@@ -59,6 +59,23 @@ func New(config string) (backends.Backend, error) {
 			"\"xla[:cpu|:cuda|:<pjrt plugin path>]\" (when linked) or one of the linked backends %q; "+
 			"fix the config or $%s", config, source, CPUName, linked(), EnvVar)
 	}
+}
+
+// cpuOptions adds "ops_sequential" to SimpleGo's options unless they choose an op execution mode.
+//
+// SimpleGo v0.26 can deadlock when it runs independent ops in parallel: each op holds a slot of its worker
+// pool while a large DotGeneral inside it waits (WaitToStart) for further slots, and with few cores every
+// slot ends up held by an op waiting for another (seen with the tiny UNet on 2 cores: all goroutines in
+// sync.Cond.Wait). Executing ops one after the other leaves the pool to the parallelism inside each op
+// (matrix products, convolutions rewritten as matrix products), which is where the work is anyway.
+func cpuOptions(options string) string {
+	if strings.Contains(options, "ops_parallel") || strings.Contains(options, "ops_sequential") {
+		return options
+	}
+	if options == "" {
+		return "ops_sequential"
+	}
+	return options + ",ops_sequential"
 }
 
 // newRegistered calls the constructor GoMLX registered for name, turning its panics into errors.

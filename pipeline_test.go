@@ -1,0 +1,122 @@
+package neti
+
+import (
+	stdcontext "context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/neti/internal/tensortest"
+)
+
+// TestGenerateMatchesDiffusers runs the whole pipeline on the tiny models from the same initial latents as
+// diffusers' StableDiffusionPipeline (tools/reference/ref_pipeline.py: DPM-Solver++(2M), 5 steps, guidance
+// 7.5, negative prompt "") and compares the final latents, the decoded pixels and the 8-bit image.
+func TestGenerateMatchesDiffusers(t *testing.T) {
+	for _, model := range []string{"tiny-sd1", "tiny-sd2"} {
+		t.Run(model, func(t *testing.T) {
+			ref, meta := tensortest.LoadFixture(t, filepath.Join("testdata", "reference", model, "pipeline.safetensors"))
+			p, err := LoadPipeline(filepath.Join("testdata", model), LoadOptions{Backend: "go"})
+			require.NoError(t, err)
+			defer p.Close()
+
+			var width, height int
+			require.NoError(t, json.Unmarshal([]byte(meta["width"]), &width))
+			require.NoError(t, json.Unmarshal([]byte(meta["height"]), &height))
+			latents, shape, err := p.sample(stdcontext.Background(), meta["prompt"], GenerateOptions{
+				NegativePrompt: meta["negative_prompt"], Steps: 5, GuidanceScale: 7.5, Sampler: "dpm++2m",
+				Width: width, Height: height, InitialLatents: tensors.MustCopyFlatData[float32](ref["latents_init"]),
+			})
+			require.NoError(t, err)
+			// Five steps of guidance 7.5 amplify float32 rounding differences of the UNet (each pass
+			// matches to ~1e-6); 1e-4 still catches any real deviation (a wrong step moves values by > 1e-2).
+			tensortest.AllClose(t, ref["latents_final"], tensors.FromFlatDataAndDimensions(latents, shape[:]...), 1e-4,
+				"final latents")
+
+			pixels, dims, err := p.decode(latents, shape)
+			require.NoError(t, err)
+			tensortest.AllClose(t, ref["decoded"], tensors.FromFlatDataAndDimensions(pixels, dims...), 1e-4, "decoded pixels")
+
+			// diffusers' image (output_type "np") is [1, H, W, 3] in [0, 1]; ours is 8-bit RGB.
+			want := tensors.MustCopyFlatData[float32](ref["image"])
+			img := toImages(pixels, dims[0], dims[2], dims[3])[0]
+			worst := 0.0
+			for y := range dims[2] {
+				for x := range dims[3] {
+					c := img.RGBAAt(x, y)
+					for ch, v := range []uint8{c.R, c.G, c.B} {
+						d := float64(v)/255 - float64(want[(y*dims[3]+x)*3+ch])
+						worst = max(worst, d, -d)
+					}
+				}
+			}
+			assert.LessOrEqual(t, worst, 0.5/255+1e-4, "8-bit image vs diffusers' float image: only rounding may differ")
+		})
+	}
+}
+
+// TestGenerateIsSeeded checks that a seed fixes the images, and that a different seed changes them.
+func TestGenerateIsSeeded(t *testing.T) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	opts := GenerateOptions{Steps: 2, Seed: 7, NumImages: 2}
+	ctx := stdcontext.Background()
+	a, err := p.Generate(ctx, "a red star", opts)
+	require.NoError(t, err)
+	b, err := p.Generate(ctx, "a red star", opts)
+	require.NoError(t, err)
+	require.Len(t, a, 2)
+	assert.Equal(t, a[0].Pix, b[0].Pix, "same seed, same image")
+	assert.NotEqual(t, a[0].Pix, a[1].Pix, "image i of a batch uses seed+i")
+	// The second image of seed 7 is the first image of seed 8: images can be regenerated one by one.
+	c, err := p.Generate(ctx, "a red star", GenerateOptions{Steps: 2, Seed: 8})
+	require.NoError(t, err)
+	assert.Equal(t, a[1].Pix, c[0].Pix)
+}
+
+func TestGenerateCancelled(t *testing.T) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx, cancel := stdcontext.WithCancel(stdcontext.Background())
+	cancel()
+	_, err = p.Generate(ctx, "a red star", GenerateOptions{Steps: 2})
+	assert.ErrorIs(t, err, stdcontext.Canceled)
+}
+
+// TestInspectRealConfigs builds the real SD 1.4, 1.5 and 2.1 networks from their configurations (random
+// weights, nothing executed) and compares the parameter counts with what diffusers/transformers report
+// (testdata/reference/param_counts.json, written by tools/reference/param_counts.py).
+func TestInspectRealConfigs(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "reference", "param_counts.json"))
+	require.NoError(t, err)
+	type count struct {
+		Total int64 `json:"total"`
+	}
+	var counts struct {
+		Models map[string]struct {
+			UNet        count `json:"unet"`
+			VAE         count `json:"vae"`
+			TextEncoder count `json:"text_encoder"`
+		} `json:"models"`
+	}
+	require.NoError(t, json.Unmarshal(data, &counts))
+	require.Len(t, counts.Models, 3)
+	for model, want := range counts.Models {
+		info, err := Inspect(filepath.Join("testdata", "configs", model))
+		require.NoError(t, err, model)
+		require.Len(t, info.Components, 3, model)
+		byName := map[string]int64{"unet": want.UNet.Total, "vae": want.VAE.Total, "text_encoder": want.TextEncoder.Total}
+		for _, c := range info.Components {
+			require.NotZero(t, byName[c.Name], "%s %s: no reference count", model, c.Name)
+			assert.Equal(t, byName[c.Name], c.Parameters, "%s %s", model, c.Name)
+			assert.Empty(t, c.Weights, "configuration-only folder")
+		}
+	}
+}

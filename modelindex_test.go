@@ -59,7 +59,9 @@ func TestReadModelIndexErrors(t *testing.T) {
 			want: []string{"KandinskyPipeline", "expected StableDiffusionPipeline"},
 		},
 		"missing component folder": {
-			dir:  func(t *testing.T) string { return writeModel(t, sdIndex, "scheduler", "text_encoder", "tokenizer", "unet") },
+			dir: func(t *testing.T) string {
+				return writeModel(t, sdIndex, "scheduler", "text_encoder", "tokenizer", "unet")
+			},
 			want: []string{`"vae"`, "folder", "missing"},
 		},
 		"unknown component class": {

@@ -85,7 +85,9 @@ func TestConv2D(t *testing.T) {
 		got := run(t, map[string]*tensors.Tensor{
 			"weight": tensors.FromFlatDataAndDimensions(wt, out, in, k, k),
 			"bias":   tensors.FromFlatDataAndDimensions(b, out),
-		}, func(ctx *context.Context, x *graph.Node) *graph.Node { return Conv2D(ctx, x, out, k, tc.stride, tc.pad) },
+		}, func(ctx *context.Context, x *graph.Node) *graph.Node {
+			return Conv2D(ctx, x, out, k, tc.stride, tc.pad)
+		},
 			tensors.FromFlatDataAndDimensions(x, batch, in, h, w))
 		oh, ow := (h+2*tc.pad-k)/tc.stride+1, (w+2*tc.pad-k)/tc.stride+1
 		want := make([]float32, batch*out*oh*ow)

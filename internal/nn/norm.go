@@ -24,7 +24,8 @@ func GroupNorm(ctx *context.Context, x *graph.Node, groups int, eps float64) *gr
 	mean := graph.ReduceAndKeep(grouped, graph.ReduceMean, -1)
 	centered := graph.Sub(grouped, mean)
 	variance := graph.ReduceAndKeep(graph.Square(centered), graph.ReduceMean, -1)
-	normed := graph.Mul(centered, graph.Rsqrt(graph.AddScalar(variance, eps)))
+	// Div by Sqrt rather than Mul by Rsqrt: GoMLX v0.26 defines no gradient for Rsqrt.
+	normed := graph.Div(centered, graph.Sqrt(graph.AddScalar(variance, eps)))
 	normed = graph.ConvertDType(graph.Reshape(normed, dims...), dtype)
 	return affine(ctx, normed, 1, channels)
 }
@@ -37,7 +38,8 @@ func LayerNorm(ctx *context.Context, x *graph.Node, eps float64) *graph.Node {
 	mean := graph.ReduceAndKeep(xf, graph.ReduceMean, -1)
 	centered := graph.Sub(xf, mean)
 	variance := graph.ReduceAndKeep(graph.Square(centered), graph.ReduceMean, -1)
-	normed := graph.ConvertDType(graph.Mul(centered, graph.Rsqrt(graph.AddScalar(variance, eps))), dtype)
+	// Div by Sqrt rather than Mul by Rsqrt: GoMLX v0.26 defines no gradient for Rsqrt.
+	normed := graph.ConvertDType(graph.Div(centered, graph.Sqrt(graph.AddScalar(variance, eps))), dtype)
 	return affine(ctx, normed, x.Rank()-1, x.Shape().Dim(-1))
 }
 

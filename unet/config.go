@@ -113,11 +113,13 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("config has %d down_block_types but %d up_block_types: expected the same number",
 			n, len(cfg.UpBlockTypes))
 	}
-	for name, list := range map[string]int{"block_out_channels": len(cfg.BlockOutChannels),
-		"layers_per_block": len(cfg.LayersPerBlock), "attention_head_dim": len(cfg.AttentionHeads),
-		"cross_attention_dim": len(cfg.CrossAttentionDim)} {
-		if list != n {
-			return fmt.Errorf("config %s has %d entries: expected one per down block (%d)", name, list, n)
+	for _, list := range []struct {
+		key string
+		len int
+	}{{"block_out_channels", len(cfg.BlockOutChannels)}, {"layers_per_block", len(cfg.LayersPerBlock)},
+		{"attention_head_dim", len(cfg.AttentionHeads)}, {"cross_attention_dim", len(cfg.CrossAttentionDim)}} {
+		if list.len != n {
+			return fmt.Errorf("config %s has %d entries: expected one per down block (%d)", list.key, list.len, n)
 		}
 	}
 	for i, t := range cfg.DownBlockTypes {

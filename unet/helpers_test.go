@@ -73,12 +73,16 @@ func loadUNet(t testing.TB, dir string) (*Config, *context.Context, map[string]*
 func variableNames(ctx *context.Context) map[string]string {
 	out := make(map[string]string)
 	for v := range ctx.IterVariables() {
-		scope := strings.TrimPrefix(v.Scope(), context.ScopeSeparator+"unet")
-		scope = strings.TrimPrefix(scope, context.ScopeSeparator)
-		name := strings.ReplaceAll(scope, context.ScopeSeparator, ".") + "." + v.Name()
-		out[name] = fmt.Sprint(v.Shape().Dimensions)
+		out[dottedName(v)] = fmt.Sprint(v.Shape().Dimensions)
 	}
 	return out
+}
+
+// dottedName is the checkpoint name of a variable under the scope "/unet": "down_blocks.0.resnets.0.conv1.weight".
+func dottedName(v *context.Variable) string {
+	scope := strings.TrimPrefix(v.Scope(), context.ScopeSeparator+"unet")
+	scope = strings.TrimPrefix(scope, context.ScopeSeparator)
+	return strings.ReplaceAll(scope, context.ScopeSeparator, ".") + "." + v.Name()
 }
 
 // recorder is a Conditioning that forwards to inner and records the layers it was asked for, in order.

@@ -157,14 +157,12 @@ func (r *rawConfig) resolve() (*Config, error) {
 			return nil, fmt.Errorf("mid_block_type %s: expected a string or null", r.MidBlockType)
 		}
 	}
-	groups, err := intOrList(r.NormNumGroups, "norm_num_groups", 1, 32)
-	if err != nil {
-		return nil, err
-	}
 	if string(r.NormNumGroups) == "null" {
 		return nil, fmt.Errorf("norm_num_groups null is not supported: expected an int (32)")
 	}
-	cfg.NormNumGroups = groups[0]
+	if err := unmarshalOr(r.NormNumGroups, &cfg.NormNumGroups, 32); err != nil {
+		return nil, fmt.Errorf("norm_num_groups %s: expected an int", r.NormNumGroups)
+	}
 	if cfg.LayersPerBlock, err = intOrList(r.LayersPerBlock, "layers_per_block", n, 2); err != nil {
 		return nil, err
 	}
@@ -188,6 +186,15 @@ func orDefault[T any](p *T, def T) T {
 		return def
 	}
 	return *p
+}
+
+// unmarshalOr decodes raw into dst, or sets dst to def when raw is absent.
+func unmarshalOr[T any](raw json.RawMessage, dst *T, def T) error {
+	if len(raw) == 0 {
+		*dst = def
+		return nil
+	}
+	return json.Unmarshal(raw, dst)
 }
 
 // isSet reports whether a raw key is present and not null.

@@ -56,8 +56,11 @@ func Forward(ctx *context.Context, cfg *Config, sample, timestep *graph.Node, co
 	return nn.Conv2D(ctx.In("conv_out"), x, cfg.OutChannels, cfg.ConvOutKernel, 1, (cfg.ConvOutKernel-1)/2)
 }
 
-// checkInputs panics with a descriptive message if sample or timestep do not fit cfg.
+// checkInputs panics with a descriptive message if cfg is invalid or sample or timestep do not fit it.
 func checkInputs(cfg *Config, sample, timestep *graph.Node) {
+	if err := cfg.Validate(); err != nil {
+		panic("unet.Forward: invalid config: " + err.Error())
+	}
 	dims := sample.Shape().Dimensions
 	if len(dims) != 4 || dims[1] != cfg.InChannels {
 		panic(fmt.Sprintf("unet.Forward: sample has shape %s: expected [batch, %d, height, width]",

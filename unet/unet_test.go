@@ -117,6 +117,16 @@ func TestShapeErrors(t *testing.T) {
 		requirePanic(t, func() { Forward(context.New().In("unet"), cfg, sample, timestep, Shared(states)) },
 			c.want, c.name)
 	}
+
+	bad := *cfg
+	bad.AttentionHeads = []int{3, 2, 2, 2}
+	g := graph.NewGraph(testBackend(t), "bad config")
+	sample := graph.Parameter(g, "sample", shapes.Make(dtypes.Float32, 1, 4, 16, 16))
+	timestep := graph.Parameter(g, "t", shapes.Make(dtypes.Float32, 1))
+	states := graph.Parameter(g, "states", shapes.Make(dtypes.Float32, 1, 7, 32))
+	requirePanic(t, func() { Forward(context.New().In("unet"), &bad, sample, timestep, Shared(states)) },
+		"invalid config: config block_out_channels[0] = 8 is not divisible by its number of attention heads 3",
+		"hand-edited config")
 }
 
 // requirePanic runs fn and checks that it panics with a message containing want.

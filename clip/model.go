@@ -21,9 +21,12 @@ func textModel(ctx *context.Context) *context.Context { return ctx.In("text_mode
 // TokenEmbeddings looks up the token embedding table (text_model.embeddings.token_embedding.weight
 // [VocabSize, HiddenSize]): ids [batch, L] int32 → [batch, L, D]. The table's dtype is the context
 // parameter nn.ParamDType (float32 by default). Replacing rows of the result (e.g. a placeholder token's
-// embedding) before Embeddings is how a computed vector enters the encoder.
+// embedding) before Embeddings is how a computed vector enters the encoder. Ids outside [0, VocabSize),
+// such as the placeholder ids Tokenizer.AddTokens appends after the vocabulary, are clamped into it (they
+// read row 0 or row VocabSize-1), so that they can be looked up and then replaced.
 func TokenEmbeddings(ctx *context.Context, cfg *Config, ids *graph.Node) *graph.Node {
 	ids.AssertRank(2)
+	ids = graph.MinScalar(graph.MaxScalar(ids, 0), cfg.VocabSize-1)
 	return nn.Embedding(textModel(ctx).In("embeddings").In("token_embedding"), ids, cfg.VocabSize, cfg.HiddenSize)
 }
 

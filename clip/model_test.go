@@ -251,3 +251,16 @@ func TestEncoderPanics(t *testing.T) {
 		Forward(ctx, &bad, graph.Slice(ids, graph.AxisRange(), graph.AxisRange(0, 5)))
 	}), `unsupported hidden_act "relu6"`, "unknown activation")
 }
+
+func TestTokenEmbeddingsClampIDs(t *testing.T) {
+	// Placeholder ids after the vocabulary (AddTokens) read the last row instead of failing.
+	cfg := tinyConfig()
+	out := execute(t, context.New(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+		return []*graph.Node{TokenEmbeddings(ctx, cfg, in[0])}
+	}, [][]int32{{999, 1000, 1001, 0, -3}})
+	v, d := flat(t, out[0]), cfg.HiddenSize
+	tensortest.AllCloseFloats(t, v[0:d], v[d:2*d], 0, "id 1000 = row 999")
+	tensortest.AllCloseFloats(t, v[0:d], v[2*d:3*d], 0, "id 1001 = row 999")
+	tensortest.AllCloseFloats(t, v[3*d:4*d], v[4*d:5*d], 0, "id -3 = row 0")
+	assert.False(t, slices.Equal(v[0:d], v[3*d:4*d]), "rows 999 and 0 differ")
+}

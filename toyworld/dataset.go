@@ -1,0 +1,153 @@
+package toyworld
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Example is one training example: an image file name, its caption and its scene.
+type Example struct {
+	File    string `json:"file"`
+	Caption string `json:"caption"`
+	Scene   Scene  `json:"scene"`
+}
+
+// HeldOutTriples are the (shape, colour, background) combinations that never appear in training data
+// (Dataset with IsHeldOut); prompts naming them test prompt following on unseen combinations. Every
+// shape, every object colour but black, and every background but blue appears in one triple.
+var HeldOutTriples = [][3]string{
+	{"circle", "purple", "yellow"},
+	{"square", "pink", "green"},
+	{"triangle", "blue", "orange"},
+	{"star", "red", "white"},
+	{"heart", "yellow", "purple"},
+	{"cross", "orange", "black"},
+	{"diamond", "white", "red"},
+	{"moon", "green", "pink"},
+}
+
+// IsHeldOut reports whether a scene's shape, colour and background form one of HeldOutTriples.
+func IsHeldOut(s Scene) bool {
+	for _, t := range HeldOutTriples {
+		if s.Shape == t[0] && s.Color == t[1] && s.Background == t[2] {
+			return true
+		}
+	}
+	return false
+}
+
+// Prompt is an evaluation prompt with the coarse attributes it requests.
+type Prompt struct {
+	Text      string     `json:"text"`
+	Requested Attributes `json:"requested"`
+}
+
+// HeldOutPrompts returns two prompts per held-out triple: the bare triple ("a purple circle on a yellow
+// background") and the triple with a size, pattern and position ("a large striped purple circle ...").
+func HeldOutPrompts() []Prompt {
+	var out []Prompt
+	for i, t := range HeldOutTriples {
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		a := Attributes{Shape: t[0], Color: t[1], Background: t[2]}
+		out = append(out, Prompt{fmt.Sprintf("%s %s %s on %s %s background", article(t[1]), t[1], t[0], article(t[2]), t[2]), a})
+		a.Size, a.Pattern, a.Position = Sizes[i%3], Patterns[1+i%3], Positions[1+i%4]
+		out = append(out, Prompt{Describe(a, rng), a})
+	}
+	return out
+}
+
+// HeldOutCaptions returns the texts of HeldOutPrompts.
+func HeldOutCaptions() []string {
+	var out []string
+	for _, p := range HeldOutPrompts() {
+		out = append(out, p.Text)
+	}
+	return out
+}
+
+// Dataset draws n examples. Example i depends only on (seed, i): its rng is PCG(seed, i), which draws
+// RandomScene until heldOut (nil: keep all) rejects nothing, then the caption. Files are "%06d.png".
+func Dataset(n int, seed uint64, heldOut func(Scene) bool) []Example {
+	out := make([]Example, n)
+	for i := range out {
+		rng := rand.New(rand.NewPCG(seed, uint64(i)))
+		s := RandomScene(rng)
+		for heldOut != nil && heldOut(s) {
+			s = RandomScene(rng)
+		}
+		out[i] = Example{File: fmt.Sprintf("%06d.png", i), Caption: Caption(s, rng), Scene: s}
+	}
+	return out
+}
+
+// WriteDataset renders the examples into dir as PNG files plus metadata.jsonl (one Example per line,
+// in order), using the given number of goroutines (at least 1).
+func WriteDataset(dir string, examples []Example, workers int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write dataset: %w", err)
+	}
+	workers = max(1, workers)
+	jobs := make(chan int)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if errs[w] == nil {
+					errs[w] = writePNG(filepath.Join(dir, examples[i].File), examples[i].Scene)
+				}
+			}
+		}()
+	}
+	for i := range examples {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return writeJSONL(filepath.Join(dir, "metadata.jsonl"), examples)
+}
+
+func writePNG(path string, s Scene) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write image: %w", err)
+	}
+	if err := png.Encode(f, Render(s)); err != nil {
+		f.Close()
+		return fmt.Errorf("write image %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func writeJSONL(path string, examples []Example) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write metadata: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for _, e := range examples {
+		if err := enc.Encode(e); err != nil {
+			f.Close()
+			return fmt.Errorf("write metadata: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write metadata: %w", err)
+	}
+	return f.Close()
+}

@@ -9,10 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// benchmarkDecode times Decode of latents [1, latent, size, size] with the weights in ctx (random ones for
-// variables ctx does not hold); compilation and the first run happen before the timed loop.
+// benchmarkDecode times Decode of latents [1, latent, size, size] with the weights in ctx (random ones, made
+// by the first run, for variables ctx does not hold); compilation and the first run happen before the timed
+// loop.
 func benchmarkDecode(b *testing.B, cfg Config, ctx *context.Context, size int) {
-	exec, err := context.NewExec(newBackend(b), ctx.In("vae").Reuse(), func(ctx *context.Context, z *graph.Node) *graph.Node {
+	exec, err := context.NewExec(newBackend(b), ctx.In("vae").Checked(false), func(ctx *context.Context, z *graph.Node) *graph.Node {
 		return Decode(ctx, cfg, z)
 	})
 	require.NoError(b, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/org/neti/diffusion"
 	"github.com/org/neti/diffusion/vae"
 	"github.com/org/neti/internal/backend"
+	"github.com/org/neti/internal/nn"
 	"github.com/org/neti/internal/weights"
 	"github.com/org/neti/unet"
 )
@@ -81,6 +82,7 @@ func LoadPipeline(pathOrID string, opts LoadOptions) (p *Pipeline, err error) {
 		return nil, err
 	}
 	p.ctx = context.New()
+	p.ctx.SetParam(nn.ParamDType, p.dtype) // tables looked up by integer ids (token embeddings)
 	if err := p.loadWeights(opts.Variant); err != nil {
 		p.Close()
 		return nil, err

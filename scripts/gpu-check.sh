@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The GPU check, in two halves, for a lent machine that has no Go toolchain and no internet:
+#
+#   scripts/gpu-check.sh prepare   # here: builds the test binaries (with the XLA backend linked) into .dev/gpu
+#   scripts/gpu-check.sh run       # there: finds jax's CUDA PJRT plugin, runs the parity tests on it, then the
+#                                  # SD 1.5-size benchmarks (UNet step at 64×64 latents, text encoder; fp32, bf16)
+#
+# With the device tool: run `prepare` here, then run(command="bash scripts/gpu-check.sh run",
+# carry=[".dev/gpu.tar.xz"], timeout_s=540).
+# Results go to $OUT (or .dev/gpu/out) as gpu-check.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=.dev/gpu
+
+prepare() {
+  export PATH="$PATH:$HOME/.cargo/bin:/usr/local/go/bin"
+  CGO_LDFLAGS="-L$(scripts/libtokenizers.sh)"
+  export CGO_LDFLAGS
+  mkdir -p "$bin"
+  for pkg in . ./clip ./unet ./diffusion/vae ./diffusion; do
+    name=$(basename "$(go list "$pkg")")
+    go test -c -tags 'xla slow' -ldflags '-s -w' -o "$bin/$name.test" "$pkg"
+  done
+  # The working tree that travels is limited to 64 MiB: ship the binaries compressed.
+  tar -C "$bin" -cJf "$bin.tar.xz" .
+  rm -rf "$bin"
+  ls -la .dev
+}
+
+run() {
+  mkdir -p "$bin" && tar -C "$bin" -xJf .dev/gpu.tar.xz
+  out="${OUT:-$bin/out}"
+  mkdir -p "$out"
+  exec > >(tee "$out/gpu-check.log") 2>&1
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
+  plugin=$(python3 - <<'PY'
+import glob, os, importlib.util
+paths = []
+for mod in ("jax_plugins.xla_cuda13", "jax_plugins.xla_cuda12", "jax_plugins"):
+    try:
+        spec = importlib.util.find_spec(mod)
+    except Exception:
+        spec = None
+    if spec and spec.submodule_search_locations:
+        for root in spec.submodule_search_locations:
+            paths += glob.glob(os.path.join(root, "**", "*.so"), recursive=True)
+print(next((p for p in paths if "pjrt" in os.path.basename(p) or "xla_cuda" in os.path.basename(p)), ""))
+PY
+)
+  if [ -z "$plugin" ]; then echo "no CUDA PJRT plugin found in jax_plugins"; exit 1; fi
+  echo "PJRT plugin: $plugin"
+  export GOMLX_BACKEND="xla:$plugin"
+  root=$PWD
+  for pkg in . clip unet diffusion/vae diffusion; do
+    name=$(basename "$pkg"); [ "$pkg" = . ] && name=neti
+    echo "== parity tests: $pkg ($GOMLX_BACKEND)"
+    (cd "$root/$pkg" && "$root/$bin/$name.test" -test.count=1 -test.run 'Parity|Matches|Diffusers' -test.v 2>&1 \
+      | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|max' || true)
+  done
+  echo "== benchmarks (SD 1.5 size, random weights)"
+  (cd "$root" && "$bin/neti.test" -test.run '^$' -test.bench 'SD15' -test.benchtime 10x -test.count 1)
+  echo "== CPU baseline for the same tiny generation (GOMLX_BACKEND=go) and on the GPU"
+  (cd "$root" && GOMLX_BACKEND=go "$bin/neti.test" -test.run '^$' -test.bench 'GenerateTiny' -test.benchtime 3x)
+  (cd "$root" && "$bin/neti.test" -test.run '^$' -test.bench 'GenerateTiny' -test.benchtime 3x)
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) run ;;
+  *) echo "usage: $0 prepare|run"; exit 2 ;;
+esac

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestGenerateWritesPNG(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "grid.png")
+	stdout, stderr, err := runCLI(t, "generate", "--pretrained_model_name_or_path", "../../testdata/tiny-sd1",
+		"--num_inference_steps", "2", "--num_images_per_prompt", "2", "--seed", "3", "--output", path,
+		"a red star on a blue background")
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stdout, "wrote "+path)
+	assert.Contains(t, stderr, "SimpleGo", "the CLI says which backend runs")
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	assert.Equal(t, 128, img.Bounds().Dx(), "two 64-pixel images side by side")
+	assert.Equal(t, 64, img.Bounds().Dy())
+}
+
+func TestInspectPrintsCounts(t *testing.T) {
+	stdout, _, err := runCLI(t, "inspect", "../../testdata/configs/stable-diffusion-v1-5")
+	require.NoError(t, err)
+	assert.Contains(t, stdout, "859.52 M")
+	assert.Contains(t, stdout, "123.06 M")
+	assert.Contains(t, stdout, "83.65 M")
+	assert.Contains(t, stdout, "configuration only")
+}
+
+func TestCLIErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no command":      {nil, "no command"},
+		"unknown command": {[]string{"train-dreambooth"}, `unknown command "train-dreambooth"`},
+		"no prompt":       {[]string{"generate", "--pretrained_model_name_or_path", "x"}, "one prompt"},
+		"no model":        {[]string{"generate", "a cat"}, "--pretrained_model_name_or_path is required"},
+		"not png":         {[]string{"generate", "--pretrained_model_name_or_path", "x", "--output", "a.jpg", "a cat"}, "must end in .png"},
+		"missing folder":  {[]string{"generate", "--pretrained_model_name_or_path", "/nonexistent/model", "a cat"}, "/nonexistent/model"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := runCLI(t, tc.args...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

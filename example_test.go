@@ -1,0 +1,47 @@
+package neti_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/org/neti"
+)
+
+// Inspect counts each network's parameters from a model's configuration alone; here the real Stable
+// Diffusion 1.5 configuration (no weights are needed).
+func ExampleInspect() {
+	info, err := neti.Inspect("testdata/configs/stable-diffusion-v1-5")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range info.Components {
+		fmt.Printf("%s: %d\n", c.Name, c.Parameters)
+	}
+	// Output:
+	// text_encoder: 123060480
+	// unet: 859520964
+	// vae: 83653863
+}
+
+// LoadPipeline reads a diffusers folder (or a Hugging Face id from the local cache); Generate draws images.
+// The tiny test model has random weights, so its images are noise, but of the model's size.
+func ExamplePipeline_Generate() {
+	p, err := neti.LoadPipeline("testdata/tiny-sd1", neti.LoadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	images, err := p.Generate(context.Background(), "a red star on a blue background", neti.GenerateOptions{
+		Steps: 4, GuidanceScale: 7.5, Seed: 42, NumImages: 2,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, img := range images {
+		fmt.Println(img.Bounds().Dx(), "x", img.Bounds().Dy())
+	}
+	// Output:
+	// 64 x 64
+	// 64 x 64
+}

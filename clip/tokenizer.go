@@ -35,7 +35,8 @@ func LoadTokenizer(dir string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clip.LoadTokenizer: %w", err)
 	}
-	t := &Tokenizer{files: files, specials: files.specialTokens()}
+	t := &Tokenizer{files: files}
+	t.specials, t.words = files.addedTokens()
 	for _, key := range []string{"bos_token", "eos_token", "pad_token"} {
 		tok, found := files.special[key]
 		if !found {

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -42,6 +44,9 @@ type addedToken struct {
 	RStrip     bool   `json:"rstrip"`
 	Normalized bool   `json:"normalized"`
 	Special    bool   `json:"special"`
+	// plain marks a special token given as a bare string in the config files: its flags come from
+	// tokenizer_config.json's added_tokens_decoder when that lists it, else normalized is false.
+	plain bool
 }
 
 // tokenizerFiles is what a tokenizer folder holds: the BPE vocabulary and merges, the special tokens by
@@ -52,6 +57,9 @@ type tokenizerFiles struct {
 	vocab     map[string]int  // token → id
 	merges    []string        // "left right", in rank order
 	special   map[string]addedToken
+	// decoder is tokenizer_config.json's added_tokens_decoder (written by transformers >= 4.34), sorted by
+	// id: special tokens with their flags and previously added words.
+	decoder   []addedToken
 	maxLength int
 }
 
@@ -67,11 +75,22 @@ func readTokenizerFiles(dir string) (*tokenizerFiles, error) {
 	}
 	tf.special = make(map[string]addedToken)
 	for key, content := range defaultSpecialTokens {
-		tf.special[key] = addedToken{Content: content, Special: true}
+		tf.special[key] = addedToken{Content: content, Special: true, plain: true}
 	}
 	for _, name := range []string{tokenizerConfig, specialTokensFile} {
 		if err := tf.readSpecialTokens(name); err != nil {
 			return nil, err
+		}
+	}
+	for key, tok := range tf.special {
+		if !tok.plain {
+			continue
+		}
+		for _, d := range tf.decoder {
+			if d.Content == tok.Content {
+				d.Special = true
+				tf.special[key] = d
+			}
 		}
 	}
 	return tf, nil
@@ -161,6 +180,11 @@ func (tf *tokenizerFiles) readSpecialTokens(name string) error {
 		}
 		tf.special[key] = tok
 	}
+	if raw, found := fields["added_tokens_decoder"]; found && name == tokenizerConfig {
+		if err := tf.readAddedTokensDecoder(raw); err != nil {
+			return fmt.Errorf("%s: field \"added_tokens_decoder\": %w", p, err)
+		}
+	}
 	if raw, found := fields["model_max_length"]; found {
 		var n float64 // transformers writes huge values such as 1e30 for "no limit"
 		if err := json.Unmarshal(raw, &n); err != nil || n < 3 {
@@ -182,7 +206,7 @@ func parseSpecialToken(raw json.RawMessage) (addedToken, error) {
 		if s == "" {
 			return addedToken{}, errors.New("empty token")
 		}
-		return addedToken{Content: s, Special: true}, nil
+		return addedToken{Content: s, Special: true, plain: true}, nil
 	}
 	var obj struct {
 		Content    *string `json:"content"`
@@ -201,4 +225,31 @@ func parseSpecialToken(raw json.RawMessage) (addedToken, error) {
 		tok.Normalized = *obj.Normalized
 	}
 	return tok, nil
+}
+
+// readAddedTokensDecoder parses added_tokens_decoder: {"<id>": {"content", "lstrip", "normalized", "rstrip",
+// "single_word", "special"}}. Ids of tokens in the vocabulary must be their vocabulary ids; other tokens
+// need ids from VocabSize on.
+func (tf *tokenizerFiles) readAddedTokensDecoder(raw json.RawMessage) error {
+	var entries map[string]addedToken
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return fmt.Errorf("expected an object of id → AddedToken: %w", err)
+	}
+	tf.decoder = tf.decoder[:0]
+	for key, tok := range entries {
+		id, err := strconv.Atoi(key)
+		if err != nil || id < 0 || tok.Content == "" {
+			return fmt.Errorf("entry %q: expected a non-negative integer id and a non-empty content", key)
+		}
+		if vid, inVocab := tf.vocab[tok.Content]; inVocab && vid != id {
+			return fmt.Errorf("entry %q: %q has id %d in %s", key, tok.Content, vid, vocabFile)
+		} else if !inVocab && id < len(tf.vocab) {
+			return fmt.Errorf("entry %q: %q is not in %s but its id is below the vocabulary size %d", key,
+				tok.Content, vocabFile, len(tf.vocab))
+		}
+		tok.ID = id
+		tf.decoder = append(tf.decoder, tok)
+	}
+	slices.SortFunc(tf.decoder, func(a, b addedToken) int { return a.ID - b.ID })
+	return nil
 }

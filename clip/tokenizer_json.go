@@ -59,14 +59,18 @@ type bpeModelJSON struct {
 	Merges                  []string        `json:"merges"`
 }
 
-// specialTokens returns the added special tokens, one per distinct content, with ids from the vocabulary
-// (or after it, in order of first appearance, for contents the vocabulary lacks), sorted by id. When
-// several attributes name the same content the flags of the last one (in specialTokenKeys order) win,
-// as when transformers registers them one after the other.
-func (tf *tokenizerFiles) specialTokens() []addedToken {
+// addedTokens returns the added tokens of the folder, sorted by id: the special ones (one per distinct
+// content) and the words listed as non-special in added_tokens_decoder. Entries of added_tokens_decoder
+// come first with their ids and flags; then the special token attributes are applied in specialTokenKeys
+// order, the flags of the last one naming a content winning, as when transformers registers them one after
+// the other. A special token missing from the vocabulary and from added_tokens_decoder gets the next id.
+func (tf *tokenizerFiles) addedTokens() (specials, words []addedToken) {
 	byContent := make(map[string]addedToken)
-	var order []string
 	next := len(tf.vocab)
+	for _, d := range tf.decoder {
+		byContent[d.Content] = d
+		next = max(next, d.ID+1)
+	}
 	for _, key := range specialTokenKeys {
 		tok, found := tf.special[key]
 		if !found {
@@ -76,20 +80,23 @@ func (tf *tokenizerFiles) specialTokens() []addedToken {
 			tok.ID = prev.ID
 		} else if id, inVocab := tf.vocab[tok.Content]; inVocab {
 			tok.ID = id
-			order = append(order, tok.Content)
 		} else {
 			tok.ID = next
 			next++
-			order = append(order, tok.Content)
 		}
 		byContent[tok.Content] = tok
 	}
-	out := make([]addedToken, 0, len(order))
-	for _, content := range order {
-		out = append(out, byContent[content])
+	for _, tok := range byContent {
+		if tok.Special {
+			specials = append(specials, tok)
+		} else {
+			words = append(words, tok)
+		}
 	}
-	slices.SortFunc(out, func(a, b addedToken) int { return a.ID - b.ID })
-	return out
+	byID := func(a, b addedToken) int { return a.ID - b.ID }
+	slices.SortFunc(specials, byID)
+	slices.SortFunc(words, byID)
+	return specials, words
 }
 
 // buildTokenizerJSON returns the tokenizer.json document for the folder's files, the given added tokens

@@ -169,3 +169,47 @@ func TestTokenizerClose(t *testing.T) {
 	_, err = tok.AddTokens("<x>")
 	assert.Error(t, err)
 }
+
+// modernTokenizerConfig is a tokenizer_config.json as transformers >= 4.34 saves it for the tiny
+// vocabulary: special tokens as strings, their flags in added_tokens_decoder, plus a previously added word.
+const modernTokenizerConfig = `{
+  "added_tokens_decoder": {
+    "998": {"content": "<|startoftext|>", "lstrip": false, "normalized": true, "rstrip": false,
+            "single_word": false, "special": true},
+    "999": {"content": "<|endoftext|>", "lstrip": false, "normalized": true, "rstrip": false,
+            "single_word": false, "special": true},
+    "1000": {"content": "<cat-toy>", "lstrip": false, "normalized": true, "rstrip": false,
+             "single_word": false, "special": false}
+  },
+  "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>",
+  "unk_token": "<|endoftext|>", "model_max_length": 77, "tokenizer_class": "CLIPTokenizer"
+}`
+
+func TestLoadTokenizerAddedTokensDecoder(t *testing.T) {
+	// As transformers 5 loads such a folder: the flags of added_tokens_decoder apply to the special tokens
+	// given as strings (so <|endoftext|> is normalized and matches "<|ENDOFTEXT|>"), and the added word
+	// keeps its id.
+	modern := loadTokenizer(t, writeTokenizerDir(t, map[string]string{tokenizerConfig: modernTokenizerConfig,
+		specialTokensFile: ""}))
+	assert.Equal(t, []int32{999}, modern.TokenIDs("<|ENDOFTEXT|>"))
+	assert.Equal(t, []int32{1000}, modern.TokenIDs("<cat-toy>"))
+	assert.Equal(t, 1001, modern.Len())
+	assert.Equal(t, int32(999), modern.Pad())
+	ids, err := modern.AddTokens("<dog-toy>")
+	require.NoError(t, err)
+	assert.Equal(t, []int32{1001}, ids)
+	_, err = modern.AddTokens("<cat-toy>")
+	assert.Error(t, err, "already added through added_tokens_decoder")
+
+	// The SD 1.x folder gives pad_token as a plain string with no added_tokens_decoder: <|endoftext|> is
+	// registered unnormalized, so the upper-case spelling is ordinary text.
+	legacy := loadTokenizer(t, tinyTokenizerDir("tiny-sd1"))
+	assert.NotContains(t, legacy.TokenIDs("<|ENDOFTEXT|>"), int32(999))
+
+	bad := strings.Replace(modernTokenizerConfig, `"999": {"content": "<|endoftext|>"`,
+		`"997": {"content": "<|endoftext|>"`, 1)
+	_, err = LoadTokenizer(writeTokenizerDir(t, map[string]string{tokenizerConfig: bad}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "added_tokens_decoder")
+	assert.Contains(t, err.Error(), "has id 999")
+}

@@ -18,7 +18,7 @@ type Tokenizer struct {
 	mu       sync.RWMutex
 	files    *tokenizerFiles
 	specials []addedToken // special tokens, sorted by id
-	words    []addedToken // tokens added by AddTokens, ids after the vocabulary and the specials
+	words    []addedToken // added words (AddTokens, added_tokens_decoder), ids after the vocabulary
 	bos, eos addedToken
 	padID    int32
 	rust     *tokenizers.Tokenizer
@@ -28,8 +28,9 @@ type Tokenizer struct {
 }
 
 // LoadTokenizer reads a diffusers tokenizer folder (vocab.json, merges.txt and, when present,
-// tokenizer_config.json and special_tokens_map.json, which give the special tokens and the maximum length)
-// and builds the equivalent tokenizer.json for the Rust tokenizer.
+// tokenizer_config.json and special_tokens_map.json, which give the special tokens, their flags, previously
+// added words and the maximum length) and builds the tokenizer.json that transformers 5's CLIPTokenizer
+// builds from them, for the Rust tokenizer. A tokenizer.json in the folder is not read.
 func LoadTokenizer(dir string) (*Tokenizer, error) {
 	files, err := readTokenizerFiles(dir)
 	if err != nil {

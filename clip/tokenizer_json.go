@@ -17,8 +17,8 @@ import (
 //     unk token of the config files;
 //   - post-processor: RobertaProcessing, i.e. <|startoftext|> ids <|endoftext|> for one sequence;
 //   - decoder: ByteLevel ("</w>" is turned into spaces by Tokenizer.Decode, as transformers' wrapper does);
-//   - added_tokens: the special tokens of tokenizer_config.json / special_tokens_map.json with their flags,
-//     then the words added by AddTokens (normalized, not special), with ids after the vocabulary.
+//   - added_tokens: the special tokens of tokenizer_config.json / special_tokens_map.json with their flags
+//     (see addedTokens), then the added words (normalized, not special), with ids after the vocabulary.
 
 // clipSplitPattern is the regex of CLIP's Split pre-tokenizer (transformers 5's CLIPTokenizer).
 const clipSplitPattern = `<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+`

@@ -53,14 +53,14 @@ func place(s Scene) placement {
 // frame (rotated by Fine.Rotation, y up, in pixels), is
 //   - background outside the polygon (signed distance d > 0);
 //   - the outline colour where −OutlineWidth < d ≤ 0 (outlines lie inside the shape);
-//   - the mark colour on the inner mark: a dot of radius max(0.28·ρ, 1.3) or a ring of radius
-//     max(0.55·ρ, 2.2) and width 1 around the deepest interior point, ρ the inscribed radius in pixels;
-//   - otherwise the object colour, or the pattern colour on the pattern's marks outside a clear disc of
-//     radius ringRadius + 1.5 around that point (so marks never collide with the pattern).
+//   - the mark colour on the inner mark: a dot of radius max(0.28·ρ, 1.5) or a ring of radius
+//     max(0.45·ρ, 2.3) and width 1.5 around the deepest interior point, ρ the inscribed radius in pixels;
+//   - otherwise the object colour, or the pattern colour on the pattern's marks, except in a clear disc
+//     around a mark (radius dot + 1.2 or ring + 1.75) so that marks never touch the pattern.
 //
 // Patterns, in coordinates (p, q) rotated by PatternAngle from the shape frame, scaled by 1/PatternPeriod
 // and shifted by PatternPhase: stripes where frac(p) < 0.4; dots where the distance to the nearest
-// integer point is < 0.28; checkers on the cells of side 0.6 with an even index sum, inset by 10%.
+// integer point is < 0.28; checkers on the unit cells with an even index sum, inset by 10%.
 func Render(s Scene) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, ImageSize, ImageSize))
 	pl := place(s)
@@ -71,7 +71,7 @@ func Render(s Scene) *image.RGBA {
 	mark := markColor(s.Fine.MarkColor)
 	rho := pl.geom.inR * pl.scale
 	dotR, ringR := markRadii(rho)
-	clearR := ringR + 1.5
+	clearR := markClearRadius(s.Fine.Mark, dotR, ringR)
 	mx, my := pl.geom.inX*pl.scale, pl.geom.inY*pl.scale
 	pa := s.Fine.PatternAngle * math.Pi / 180
 	pc, ps := math.Cos(pa), math.Sin(pa)
@@ -102,7 +102,21 @@ func Render(s Scene) *image.RGBA {
 
 // markRadii returns the dot and ring radii (pixels) for an inscribed radius ρ (pixels).
 func markRadii(rho float64) (dot, ring float64) {
-	return math.Max(0.28*rho, 1.3), math.Max(0.55*rho, 2.2)
+	return math.Max(0.28*rho, 1.5), math.Max(0.45*rho, 2.3)
+}
+
+// ringWidth is the width in pixels of ring marks.
+const ringWidth = 1.5
+
+// markClearRadius is the radius of the pattern-free disc around a mark (0 without a mark).
+func markClearRadius(mark string, dotR, ringR float64) float64 {
+	switch mark {
+	case "dot":
+		return dotR + 1.2
+	case "ring":
+		return ringR + ringWidth/2 + 1
+	}
+	return 0
 }
 
 // sample returns the colour at (u, v) pixels in the shape frame.
@@ -121,7 +135,7 @@ func sample(s Scene, pl placement, u, v float64, bg, obj, out, pat, mark rgbF, m
 			return mark
 		}
 	case "ring":
-		if math.Abs(r-ringR) < 0.5 {
+		if math.Abs(r-ringR) < ringWidth/2 {
 			return mark
 		}
 	}
@@ -146,7 +160,7 @@ func inPattern(pattern string, p, q float64) bool {
 		dp, dq := frac(p)-0.5, frac(q)-0.5
 		return dp*dp+dq*dq < 0.28*0.28
 	case "checkered":
-		const cell = 0.6
+		const cell = 1.0
 		i, j := math.Floor(p/cell), math.Floor(q/cell)
 		if int(i+j)%2 != 0 {
 			return false

@@ -28,8 +28,8 @@ type Fine struct {
 	DX               float64   `json:"dx"`                // position jitter, in [-1.2, 1.2]
 	DY               float64   `json:"dy"`                // position jitter, in [-1.2, 1.2]
 	Outline          string    `json:"outline"`           // "none", "black", "white" or "dark" (the colour darkened)
-	OutlineWidth     float64   `json:"outline_width"`     // in [1, 3] when Outline is not "none"
-	Mark             string    `json:"mark"`              // inner mark at the deepest interior point: "none", "dot", "ring"
+	OutlineWidth     float64   `json:"outline_width"`     // in [1, min(3, max(1, 0.3·ρ))] when Outline is not "none"
+	Mark             string    `json:"mark"`              // "none", "dot", "ring" at the deepest point; "none" when ρ < 5
 	MarkColor        string    `json:"mark_color"`        // "white" or "black"
 	PatternTone      float64   `json:"pattern_tone"`      // pattern colour = colour mixed toward white (>0) or black (<0) by |tone|
 	PatternPeriod    float64   `json:"pattern_period"`    // in [4.5, 7.5]
@@ -53,7 +53,9 @@ func (s Scene) ObjectRGB() RGB { return jittered(s.Color, s.Fine.ColorJitter).rg
 func (s Scene) BackgroundRGB() RGB { return jittered(s.Background, s.Fine.BackgroundJitter).rgb() }
 
 // PatternRGB returns the exact colour of the pattern's marks (the object colour mixed toward white or black).
-func (s Scene) PatternRGB() RGB { return patternColor(jittered(s.Color, s.Fine.ColorJitter), s.Fine.PatternTone).rgb() }
+func (s Scene) PatternRGB() RGB {
+	return patternColor(jittered(s.Color, s.Fine.ColorJitter), s.Fine.PatternTone).rgb()
+}
 
 func patternColor(c rgbF, tone float64) rgbF {
 	if tone >= 0 {
@@ -63,7 +65,9 @@ func patternColor(c rgbF, tone float64) rgbF {
 }
 
 // OutlineRGB returns the exact outline colour (the object colour when there is no outline).
-func (s Scene) OutlineRGB() RGB { return outlineColor(jittered(s.Color, s.Fine.ColorJitter), s.Fine.Outline).rgb() }
+func (s Scene) OutlineRGB() RGB {
+	return outlineColor(jittered(s.Color, s.Fine.ColorJitter), s.Fine.Outline).rgb()
+}
 
 func outlineColor(c rgbF, outline string) rgbF {
 	switch outline {
@@ -113,6 +117,9 @@ func (s Scene) WithContext(a Attributes) Scene {
 	return s
 }
 
+// minMarkRadius is the smallest inscribed radius (pixels) of objects that RandomScene gives a mark.
+const minMarkRadius = 5
+
 // minContrast is the smallest Lab distance RandomScene allows between the background and the outline or
 // pattern colours, so that segmentation sees the whole object.
 const minContrast = 25
@@ -145,18 +152,35 @@ func RandomScene(rng *rand.Rand) Scene {
 	}
 	// "none" is drawn with the same probability as each visible outline.
 	f.Outline = pick(outlines)
+	// Small objects get thinner outlines and no mark, so that the object colour stays visible.
+	g := geometry(s.Shape)
+	rho := g.inR * sizeRadius[s.Size] * f.Scale
 	if f.Outline != "none" {
-		f.OutlineWidth = u(1, 3)
+		f.OutlineWidth = u(1, math.Min(3, math.Max(1, 0.3*rho)))
 	}
 	f.Mark = pick([]string{"none", "dot", "ring"})
-	f.MarkColor = pick([]string{"white", "black"})
+	if rho < minMarkRadius {
+		f.Mark = "none"
+	}
+	// The mark colour is white or black, whichever is farther from the object colour when only one is
+	// at least 40 (Lab) away.
+	var marks []string
+	for _, m := range []string{"white", "black"} {
+		if DeltaE(markColor(m).lab(), obj.lab()) >= 40 {
+			marks = append(marks, m)
+		}
+	}
+	if len(marks) == 0 {
+		marks = []string{"white"}
+	}
+	f.MarkColor = pick(marks)
 	f.PatternPeriod = u(4.5, 7.5)
 	f.PatternAngle = u(0, 180)
 	f.PatternPhase = u(0, 1)
 	var tones []float64
 	for _, sign := range []float64{-1, 1} {
 		t := sign * u(0.35, 0.5)
-		if far(patternColor(obj, t)) && DeltaE(patternColor(obj, t).lab(), obj.lab()) >= minContrast/2 {
+		if far(patternColor(obj, t)) && DeltaE(patternColor(obj, t).lab(), obj.lab()) >= 20 {
 			tones = append(tones, t)
 		}
 	}

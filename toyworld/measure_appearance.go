@@ -2,17 +2,23 @@ package toyworld
 
 import "math"
 
-// interiorColor measures the object's colour: the colour of the densest cluster (modeColor) of the mask pixels with
-// chamfer distance ≥ 2 (all mask pixels if none), leaving out the near-pure pixels (ΔE < 12 to the
-// renderer's pure white or pure black, the colours of marks and most outlines) when the others make at
-// least 30% of them and are chromatic (chroma of their median ≥ 12) or the commoner pure group makes
-// less than 35%; otherwise the object is white or black (a grey remainder is its pattern) and the
-// cluster is sought in the commoner pure group.
+// interiorColor measures the object's colour: the colour of the densest cluster (modeColor) of the
+// deep pixels (chamfer distance ≥ 3 if at least 15 such pixels, else ≥ 2, else all). The near-pure
+// pixels (ΔE < 15 to the renderer's pure white or pure black: marks and most outlines) are left out when
+// the others make at least 20% of the deep pixels and are chromatic (chroma of their median ≥ 12) or the
+// commoner pure group makes less than 20%; otherwise the object is white or black (a grey remainder is
+// its pattern) and the cluster is sought in the commoner pure group.
 func interiorColor(m *Measurement, p *picture, mask []bool, dist []float64) {
 	var deep []int
-	for i, on := range mask {
-		if on && dist[i] >= 2 {
-			deep = append(deep, i)
+	for _, minD := range []float64{3, 2} {
+		deep = deep[:0]
+		for i, on := range mask {
+			if on && dist[i] >= minD {
+				deep = append(deep, i)
+			}
+		}
+		if len(deep) >= 15 {
+			break
 		}
 	}
 	if len(deep) == 0 {
@@ -26,9 +32,9 @@ func interiorColor(m *Measurement, p *picture, mask []bool, dist []float64) {
 	var rest, white, black []int
 	for _, i := range deep {
 		switch {
-		case DeltaE(p.lab[i], wl) < 12:
+		case DeltaE(p.lab[i], wl) < 15:
 			white = append(white, i)
-		case DeltaE(p.lab[i], bl) < 12:
+		case DeltaE(p.lab[i], bl) < 15:
 			black = append(black, i)
 		default:
 			rest = append(rest, i)
@@ -43,7 +49,7 @@ func interiorColor(m *Measurement, p *picture, mask []bool, dist []float64) {
 	chroma := math.Hypot(restColor.A, restColor.B)
 	var sel []int
 	switch {
-	case float64(len(rest)) >= 0.3*nd && (chroma >= 12 || float64(len(pure)) < 0.35*nd):
+	case float64(len(rest)) >= 0.2*nd && (chroma >= 12 || float64(len(pure)) < 0.2*nd):
 		sel = rest
 	case len(pure) > 0:
 		sel = pure
@@ -84,11 +90,11 @@ func modeColor(p *picture, idx []int) Lab {
 }
 
 // measureOutline measures the outline. Ring k holds the mask pixels whose chamfer distance rounds to k;
-// c_k is its per-channel median. If ΔE(c_2, Color) > 15 the rim is an outline of colour c_2 and width
-// 1 + Σ_{k=2..4} f_k, stopping after the first f_k < 0.5, where f_k ∈ [0, 1] is the projection of ring
-// k's mean onto the line from Color to c_2 in Lab. Otherwise, if c_1 lies more than 15 (Lab) from the
-// segment [Color, background] (anti-aliased rim pixels mix the two), the outline is c_1 with width
-// 1 + f_2. Otherwise there is no outline (width 0, colour = Color).
+// c_k is its per-channel median. Anti-aliased rim pixels mix Color and the background, so a ring is
+// outline when c_k lies more than 15 (Lab) from the segment [Color, background]. The outline starts at
+// the first such ring among 1 and 2; its colour is the ring (1..3) farthest from that segment; its width
+// is the number of consecutive outline rings plus f, the projection in [0, 1] of the next ring's mean
+// onto the line from Color to the outline colour. No outline: width 0, colour = Color.
 func measureOutline(m *Measurement, p *picture, mask []bool, dist []float64) {
 	base := m.Color
 	rings := make([][]int, 6)
@@ -97,40 +103,45 @@ func measureOutline(m *Measurement, p *picture, mask []bool, dist []float64) {
 			rings[k] = append(rings[k], i)
 		}
 	}
-	med := func(k int) (Lab, bool) {
-		if len(rings[k]) < 3 {
-			return Lab{}, false
+	var c [6]Lab
+	var off [6]float64
+	for k := 1; k < len(rings); k++ {
+		if len(rings[k]) >= 3 {
+			c[k], _ = medianColor(p, rings[k])
+			off[k] = segmentDistance(c[k], base, m.Background)
 		}
-		c, _ := medianColor(p, rings[k])
-		return c, true
 	}
-	frac := func(k int, o Lab) float64 {
-		if len(rings[k]) == 0 {
-			return 0
+	m.OutlineColor = base
+	first := 0
+	for _, k := range []int{1, 2} {
+		if off[k] > 15 {
+			first = k
+			break
 		}
+	}
+	if first == 0 {
+		return
+	}
+	far := first
+	for k := first; k <= 3; k++ {
+		if off[k] > off[far] {
+			far = k
+		}
+	}
+	m.OutlineColor = c[far]
+	k := first
+	for k < len(rings)-1 && off[k] > 15 {
+		m.OutlineWidth++
+		k++
+	}
+	if len(rings[k]) > 0 {
 		var mean Lab
 		for _, i := range rings[k] {
 			mean.L, mean.A, mean.B = mean.L+p.lab[i].L, mean.A+p.lab[i].A, mean.B+p.lab[i].B
 		}
 		n := float64(len(rings[k]))
 		mean = Lab{mean.L / n, mean.A / n, mean.B / n}
-		return clamp01(projection(mean, base, o))
-	}
-	m.OutlineColor = base
-	if c2, ok := med(2); ok && DeltaE(c2, base) > 15 {
-		m.OutlineColor, m.OutlineWidth = c2, 1
-		for k := 2; k <= 4; k++ {
-			f := frac(k, c2)
-			m.OutlineWidth += f
-			if f < 0.5 {
-				break
-			}
-		}
-		return
-	}
-	if c1, ok := med(1); ok && segmentDistance(c1, base, m.Background) > 15 {
-		m.OutlineColor = c1
-		m.OutlineWidth = 1 + frac(2, c1)
+		m.OutlineWidth += clamp01(projection(mean, base, m.OutlineColor))
 	}
 }
 

@@ -6,8 +6,9 @@ import (
 )
 
 // measurePattern computes the pattern statistics over P: the mask pixels beyond the outline (chamfer
-// distance ≥ max(2, OutlineWidth + 1)) and, when a mark was found, farther than 2·MarkSpread + 2.5 from
-// its centroid (its pattern-free disc). With s = ΔE(pixel, Color) and s̃ its 3×3 mean over pixels of P:
+// distance ≥ max(2, OutlineWidth + 1)) and, when a mark was found, outside its pattern-free disc: farther
+// from its centroid than 1.5·MarkSpread + 2.2 for a dot (whose spread is ⅔ of its radius) or
+// MarkSpread + 2.5 for a ring (whose spread is its radius). With s = ΔE(pixel, Color) and s̃ its 3×3 mean over pixels of P:
 //   - contrast C = 90th percentile of s̃ over P; fraction = share of P with s̃ > C/2;
 //   - at pixels of P whose 4 neighbours are in P, the central-difference gradient g of s, angle θ and
 //     weight w = |g|²: C2 = |Σ w e^{2iθ}|/Σ w, C4 = |Σ w e^{4iθ}|/Σ w, angle = arg(Σ w e^{2iθ})/2 (the
@@ -17,8 +18,11 @@ func measurePattern(m *Measurement, p *picture, mask []bool, dist []float64) {
 	n := p.w * p.h
 	minD := math.Max(2, m.OutlineWidth+1)
 	clear := 0.0
-	if m.Mark != "none" {
-		clear = 2*m.MarkSpread + 2.5
+	switch m.Mark {
+	case "dot":
+		clear = 1.5*m.MarkSpread + 2.2
+	case "ring":
+		clear = m.MarkSpread + 2.5
 	}
 	inP := make([]bool, n)
 	s := make([]float64, n)

@@ -1,0 +1,193 @@
+package neti
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/org/neti/clip"
+)
+
+// DefaultBypassAlpha is the weight α of the textual bypass (the original hard-codes 0.2; spec §5.2, §13 #4).
+const DefaultBypassAlpha = 0.2
+
+// The conditioning graph works on R rows, one per (prompt, t, ℓ) combination the caller wants states for
+// (e.g. 16 layers × B samples in training, 50 steps × 16 layers for one prompt at inference). Each row
+// holds P placeholders (P ≥ 1), each with its own concept: positions [R, P] int32 is the token position of
+// placeholder j in row r, or -1 where the row has no such placeholder (its states are then those of plain
+// CLIP at that slot).
+
+// placeholderOneHot returns the one-hot positions [R, P, L] (dtype) of positions [R, P] over length L;
+// -1 (or any position outside 0..L-1) gives a zero row.
+func placeholderOneHot(positions *graph.Node, length int, dtype dtypes.DType) *graph.Node {
+	positions.AssertRank(2)
+	return graph.OneHot(graph.ConvertDType(positions, dtypes.Int32), length, dtype)
+}
+
+// InjectWords replaces the input token embeddings of the placeholders by the mappers' word outputs
+// (spec §5.1): tokenEmbeds [R, L, D] (clip.TokenEmbeddings), positions [R, P], words [R, P, D] → [R, L, D].
+// Other positions are passed through exactly.
+func InjectWords(tokenEmbeds, positions, words *graph.Node) *graph.Node {
+	tokenEmbeds.AssertRank(3)
+	words.AssertRank(3)
+	onehot := placeholderOneHot(positions, tokenEmbeds.Shape().Dim(1), tokenEmbeds.DType()) // [R, P, L]
+	hit := graph.ReduceSum(onehot, 1)                                                       // [R, L]: 1 at placeholders
+	// The condition [R, L] is a prefix of [R, L, D]: Where broadcasts it over D.
+	kept := graph.Where(graph.GreaterThan(hit, graph.ScalarZero(hit.Graph(), hit.DType())),
+		graph.ZerosLike(tokenEmbeds), tokenEmbeds) // [R, L, D]
+	// Σ_j onehot[r, j, l] · words[r, j, :] → [R, L, D]
+	return graph.Add(kept, graph.Einsum("rjl,rjd->rld", onehot, words))
+}
+
+// TextualBypass applies NeTI's textual bypass (paper §4.3; spec §5.2) to the encoder's last states before
+// the final layer norm: for each placeholder j at p with state h = H[p] and bypass vector b,
+// h′ = h + α_j · b/‖b‖ · ‖h‖. states [R, L, D], positions [R, P], bypass [R, P, D], alpha one weight per
+// placeholder (len P) → [R, L, D], equal to states except at the placeholders. A zero bypass vector (a
+// concept without bypass) or position -1 leaves the row unchanged.
+func TextualBypass(states, positions, bypass *graph.Node, alpha []float64) *graph.Node {
+	states.AssertRank(3)
+	bypass.AssertRank(3)
+	p := positions.Shape().Dim(1)
+	if len(alpha) != p || bypass.Shape().Dim(1) != p {
+		panic(fmt.Sprintf("neti.TextualBypass: %d placeholder positions, %d bypass vectors and %d alphas: expected "+
+			"one of each per placeholder", p, bypass.Shape().Dim(1), len(alpha)))
+	}
+	dtype := states.DType()
+	onehot := placeholderOneHot(positions, states.Shape().Dim(1), dtype) // [R, P, L]
+	h := graph.Einsum("rjl,rld->rjd", onehot, states)                    // [R, P, D]: H at each placeholder
+	hNorm := graph.Sqrt(graph.ReduceAndKeep(graph.Square(h), graph.ReduceSum, -1))
+	unit := graph.L2Normalize(bypass, -1) // [R, P, D]; zero stays zero
+	weights := graph.Reshape(graph.Const(states.Graph(), toDType(alpha, dtype)), 1, p, 1)
+	delta := graph.Mul(graph.Mul(unit, hNorm), weights)                   // [R, P, D]: α·b̂
+	return graph.Add(states, graph.Einsum("rjl,rjd->rld", onehot, delta)) // [R, L, D]
+}
+
+// toDType converts float64 weights to a constant of the given float dtype.
+func toDType(v []float64, dtype dtypes.DType) any {
+	if dtype == dtypes.Float64 {
+		return v
+	}
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	if dtype == dtypes.Float32 {
+		return out
+	}
+	panic(fmt.Sprintf("neti: the conditioning graph runs in float32 or float64, got %s", dtype))
+}
+
+// EncodeConditioning runs the text encoder with the placeholders' word embeddings injected and returns the
+// cross-attention keys and values states of each row (spec §5.1–5.2): ids [R, L] int32, positions [R, P],
+// words [R, P, D]; bypass [R, P, D] with alpha (len P), or nil for no bypass. keys = FinalNorm(H) and
+// values = FinalNorm(TextualBypass(H)), both [R, L, D]; without bypass values is keys. textCtx is the text
+// encoder's component scope (the one holding text_model).
+func EncodeConditioning(textCtx *context.Context, textCfg *clip.Config, ids, positions, words, bypass *graph.Node,
+	alpha []float64) (keys, values *graph.Node) {
+	tokens := clip.TokenEmbeddings(textCtx, textCfg, ids)                              // [R, L, D]
+	tokens = InjectWords(tokens, positions, graph.ConvertDType(words, tokens.DType())) // [R, L, D]
+	last, _ := clip.Encoder(textCtx, textCfg, clip.Embeddings(textCtx, textCfg, tokens), clip.EncoderOptions{})
+	keys = clip.FinalNorm(textCtx, textCfg, last) // [R, L, D]
+	if bypass == nil {
+		return keys, keys
+	}
+	bypassed := TextualBypass(last, positions, graph.ConvertDType(bypass, last.DType()), alpha)
+	return keys, clip.FinalNorm(textCtx, textCfg, bypassed)
+}
+
+// MapperSlot is the concept of one placeholder slot in a conditioning graph: the scope of its mapper's
+// variables, its configuration and its bypass weight α.
+type MapperSlot struct {
+	Ctx    *context.Context
+	Config *MapperConfig
+	Alpha  float64
+}
+
+// ConceptConditioning is the whole NeTI conditioning in one batched graph (spec §5, §13 #5): every slot's
+// mapper runs on the R (t, ℓ) pairs, its word output replaces its placeholder's input embedding, the text
+// encoder runs once over all R rows, and the bypass gives the values. ids [R, L] int32, positions [R, P]
+// (P = len(slots)), timesteps and layers [R] float (the mapper's dtype), keep [R, P] int32 nested-dropout
+// truncations (nil: keep all) → keys, values [R, L, D]. Use SplitLayers to hand them to unet.PerLayer.
+func ConceptConditioning(textCtx *context.Context, textCfg *clip.Config, ids, positions, timesteps, layers, keep *graph.Node,
+	slots []MapperSlot) (keys, values *graph.Node) {
+	if len(slots) == 0 || positions.Shape().Dim(1) != len(slots) {
+		panic(fmt.Sprintf("neti.ConceptConditioning: positions %s for %d concept slots: expected [rows, slots] with "+
+			"at least one slot", positions.Shape(), len(slots)))
+	}
+	var words, bypasses []*graph.Node
+	alpha := make([]float64, len(slots))
+	anyBypass := false
+	for j, s := range slots {
+		var k *graph.Node
+		if keep != nil {
+			k = graph.Slice(keep, graph.AxisRange(), graph.AxisElem(j)) // [R, 1]
+			k = graph.Reshape(k, k.Shape().Dim(0))                      // [R]
+		}
+		word, bypass := Mapper(s.Ctx, s.Config, timesteps, layers, k) // [R, D] each
+		if bypass == nil {
+			bypass = graph.ZerosLike(word)
+		} else {
+			anyBypass = true
+		}
+		words, bypasses, alpha[j] = append(words, word), append(bypasses, bypass), s.Alpha
+	}
+	var bypass *graph.Node
+	if anyBypass {
+		bypass = graph.Stack(bypasses, 1) // [R, P, D]
+	}
+	return EncodeConditioning(textCtx, textCfg, ids, positions, graph.Stack(words, 1), bypass, alpha)
+}
+
+// SplitLayers splits states [numLayers·B, L, D] whose rows are layer-major (row ℓ·B + b is sample b at
+// layer ℓ, as LayerMajorRows lays them out) into numLayers nodes [B, L, D], the argument of unet.PerLayer.
+func SplitLayers(states *graph.Node, numLayers int) []*graph.Node {
+	rows := states.Shape().Dim(0)
+	if numLayers <= 0 || rows%numLayers != 0 {
+		panic(fmt.Sprintf("neti.SplitLayers: %d rows cannot be split into %d layers", rows, numLayers))
+	}
+	b := rows / numLayers
+	out := make([]*graph.Node, numLayers)
+	for l := range out {
+		out[l] = graph.Slice(states, graph.AxisRange(l*b, (l+1)*b)) // [B, L, D]
+	}
+	return out
+}
+
+// LayerMajorRows lays out the (t, ℓ) inputs of B samples at every layer: timesteps [B] (one per sample,
+// shared by its layers as in training, spec §2.2) → t, l [numLayers·B] with row ℓ·B + b = (timesteps[b], ℓ).
+func LayerMajorRows(timesteps []float32, numLayers int) (t, l []float32) {
+	b := len(timesteps)
+	t, l = make([]float32, numLayers*b), make([]float32, numLayers*b)
+	for layer := range numLayers {
+		for i, ts := range timesteps {
+			t[layer*b+i], l[layer*b+i] = ts, float32(layer)
+		}
+	}
+	return t, l
+}
+
+// PlaceholderPositions finds each placeholder id in one prompt's token ids: ids [L] → positions [P] (one
+// per placeholder, in the order of placeholderIDs). Each placeholder must occur exactly once.
+func PlaceholderPositions(ids []int32, placeholderIDs []int32) ([]int32, error) {
+	out := make([]int32, len(placeholderIDs))
+	for j, id := range placeholderIDs {
+		out[j] = -1
+		for p, x := range ids {
+			if x != id {
+				continue
+			}
+			if out[j] >= 0 {
+				return nil, fmt.Errorf("neti: placeholder token id %d occurs at positions %d and %d of the prompt: "+
+					"expected exactly once", id, out[j], p)
+			}
+			out[j] = int32(p)
+		}
+		if out[j] < 0 {
+			return nil, fmt.Errorf("neti: placeholder token id %d is not in the prompt's %d tokens (truncated, or "+
+				"the placeholder is missing): expected exactly once", id, len(ids))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,198 @@
+package neti
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/neti/clip"
+	"github.com/org/neti/internal/tensortest"
+)
+
+// TestTextualBypassParity compares the bypass h' = h + α·b/‖b‖·‖h‖ with the reference, for one placeholder
+// at α 0.2 and 0.7 and for two placeholders (α 0.2, 0.5), and checks that only placeholder rows change.
+func TestTextualBypassParity(t *testing.T) {
+	ref, _ := tensortest.LoadFixture(t, filepath.Join(netiFixtures, "bypass.safetensors"))
+	run := func(slots int, alpha []float64) *tensors.Tensor {
+		exec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, h, pos, b *graph.Node) *graph.Node {
+			pos = graph.Slice(pos, graph.AxisRange(), graph.AxisRange(0, slots))
+			b = graph.Slice(b, graph.AxisRange(), graph.AxisRange(0, slots))
+			return TextualBypass(h, pos, b, alpha)
+		})
+		require.NoError(t, err)
+		out, err := exec.Exec1(ref["bypass.h"], ref["bypass.positions"], ref["bypass.b"])
+		require.NoError(t, err)
+		return out
+	}
+	for _, tc := range []struct {
+		name  string
+		slots int
+		alpha []float64
+	}{{"bypass.out1.a0.2", 1, []float64{0.2}}, {"bypass.out1.a0.7", 1, []float64{0.7}}, {"bypass.out2", 2, []float64{0.2, 0.5}}} {
+		got := run(tc.slots, tc.alpha)
+		// Inputs O(1..5), one norm and one division per row: float32 rounding ~1e-6.
+		tensortest.AllClose(t, ref[tc.name], got, 1e-5, tc.name)
+		t.Logf("%s: max |Δ| %.3g", tc.name, maxAbs(t, ref[tc.name], tensors.MustCopyFlatData[float32](got)))
+
+		// Rows other than the placeholders are passed through exactly.
+		h := tensors.MustCopyFlatData[float32](ref["bypass.h"])
+		out := tensors.MustCopyFlatData[float32](got)
+		pos := tensors.MustCopyFlatData[int32](ref["bypass.positions"])
+		dims := ref["bypass.h"].Shape().Dimensions
+		r, l, d := dims[0], dims[1], dims[2]
+		for row := range r {
+			for p := range l {
+				isPlaceholder := false
+				for j := range tc.slots {
+					isPlaceholder = isPlaceholder || int(pos[row*2+j]) == p
+				}
+				base := (row*l + p) * d
+				if isPlaceholder {
+					assert.NotEqual(t, h[base:base+d], out[base:base+d], "%s: row %d position %d changes", tc.name, row, p)
+				} else {
+					require.Equal(t, h[base:base+d], out[base:base+d], "%s: row %d position %d is not a placeholder", tc.name, row, p)
+				}
+			}
+		}
+	}
+}
+
+// conditioningExec builds the whole conditioning graph on the tiny SD1 text encoder with the reference
+// mapper's weights under scope "mapper" (slot 0, mode word) and "mapper2" (slot 1, mode concat).
+func conditioningExec(t *testing.T, p *Pipeline, slots int) *context.Exec {
+	t.Helper()
+	ref, meta := tensortest.LoadFixture(t, mapperFixturePath)
+	c1 := fixtureConcept(t, ref, meta, NormalizeWord, true)
+	c2 := fixtureConcept(t, ref, meta, NormalizeConcat, true)
+	c2.Alpha = 0.5
+	require.NoError(t, c1.LoadInto(p.ctx.In("mapper"), dtypes.Float32))
+	require.NoError(t, c2.LoadInto(p.ctx.In("mapper2"), dtypes.Float32))
+	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+		ids, positions, ts, ls := in[0], in[1], in[2], in[3]
+		all := []MapperSlot{{ctx.In("mapper"), &c1.Mapper, c1.Alpha}, {ctx.In("mapper2"), &c2.Mapper, c2.Alpha}}
+		keys, values := ConceptConditioning(ctx.In("text_encoder"), p.text, ids, positions, ts, ls, nil, all[:slots])
+		return []*graph.Node{keys, values}
+	})
+	require.NoError(t, err)
+	return exec
+}
+
+// TestConditioningParity runs the batched conditioning (mapper → injected word → CLIP → bypass → final
+// norm) on the tiny SD1 text encoder and compares keys and values with transformers' CLIPTextModel hooked
+// as the original NeTI, for one and two placeholders.
+func TestConditioningParity(t *testing.T) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	require.NoError(t, err)
+	defer p.Close()
+	ref, _ := tensortest.LoadFixture(t, filepath.Join(netiFixtures, "conditioning-tiny-sd1.safetensors"))
+	ids := tensors.MustCopyFlatData[int32](ref["ids"])
+	positions, err := PlaceholderPositions(ids, []int32{1000, 1001})
+	require.NoError(t, err)
+	n := ref["cond.t"].Shape().Dim(0)
+	for slots := 1; slots <= 2; slots++ {
+		exec := conditioningExec(t, p, slots)
+		var rowsIDs, rowsPos []int32
+		for range n {
+			rowsIDs = append(rowsIDs, ids...)
+			rowsPos = append(rowsPos, positions[:slots]...)
+		}
+		out, err := exec.Exec(tensors.FromFlatDataAndDimensions(rowsIDs, n, len(ids)),
+			tensors.FromFlatDataAndDimensions(rowsPos, n, slots), ref["cond.t"], ref["cond.l"])
+		require.NoError(t, err)
+		name := []string{"", "cond1", "cond2"}[slots]
+		// The mapper (~1e-6, see mapperTolerance) feeds two CLIP layers and a LayerNorm over 32 values,
+		// which amplify its rounding a few times; 1e-4 as every float32 parity test of the encoder.
+		tensortest.AllClose(t, ref[name+".keys"], out[0], 1e-4, name+" keys")
+		tensortest.AllClose(t, ref[name+".values"], out[1], 1e-4, name+" values")
+		t.Logf("%d placeholder(s): keys max |Δ| %.3g, values max |Δ| %.3g", slots,
+			maxAbs(t, ref[name+".keys"], tensors.MustCopyFlatData[float32](out[0])),
+			maxAbs(t, ref[name+".values"], tensors.MustCopyFlatData[float32](out[1])))
+
+		// Keys and values differ only at the placeholders (the final norm is per position).
+		keys, values := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+		l, d := len(ids), out[0].Shape().Dim(2)
+		for row := range n {
+			for pos := range l {
+				base := (row*l + pos) * d
+				at := pos == int(positions[0]) || (slots == 2 && pos == int(positions[1]))
+				if at {
+					assert.NotEqual(t, keys[base:base+d], values[base:base+d], "row %d placeholder %d", row, pos)
+				} else {
+					require.Equal(t, keys[base:base+d], values[base:base+d], "row %d position %d", row, pos)
+				}
+			}
+		}
+	}
+}
+
+// TestConditioningKeysIgnoreBypass checks that the keys do not depend on the bypass vectors (only the
+// values do) and that the states before the placeholder are those of plain CLIP (causal attention).
+func TestConditioningKeysIgnoreBypass(t *testing.T) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	require.NoError(t, err)
+	defer p.Close()
+	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, ids, pos, words, bypass *graph.Node) []*graph.Node {
+		tctx := ctx.In("text_encoder")
+		k1, v1 := EncodeConditioning(tctx, p.text, ids, pos, words, bypass, []float64{0.2})
+		k2, v2 := EncodeConditioning(tctx, p.text, ids, pos, words, graph.MulScalar(bypass, -3), []float64{0.2})
+		k3, v3 := EncodeConditioning(tctx, p.text, ids, pos, words, nil, nil)
+		return []*graph.Node{k1, v1, k2, v2, k3, v3, clip.Forward(tctx, p.text, ids)}
+	})
+	require.NoError(t, err)
+	ids := []int32{998, 5, 17, 1000, 42, 999, 999, 999}
+	words := make([]float32, 32)
+	bypass := make([]float32, 32)
+	for i := range words {
+		words[i], bypass[i] = float32(i%5)*0.1-0.2, float32(i%3)-1
+	}
+	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(ids, 1, len(ids)), tensors.FromFlatDataAndDimensions([]int32{3}, 1, 1),
+		tensors.FromFlatDataAndDimensions(words, 1, 1, 32), tensors.FromFlatDataAndDimensions(bypass, 1, 1, 32))
+	require.NoError(t, err)
+	k1, v1 := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+	k2, v2 := tensors.MustCopyFlatData[float32](out[2]), tensors.MustCopyFlatData[float32](out[3])
+	k3, v3 := tensors.MustCopyFlatData[float32](out[4]), tensors.MustCopyFlatData[float32](out[5])
+	plain := tensors.MustCopyFlatData[float32](out[6])
+	assert.Equal(t, k1, k2, "keys with bypass b and -3b")
+	assert.Equal(t, k1, k3, "keys with and without bypass")
+	assert.Equal(t, k3, v3, "without bypass the values are the keys")
+	assert.NotEqual(t, v1[3*32:4*32], v2[3*32:4*32], "values at the placeholder depend on the bypass")
+	assert.Equal(t, plain[:3*32], k1[:3*32], "positions before the placeholder are plain CLIP's")
+	assert.NotEqual(t, plain[3*32:4*32], k1[3*32:4*32], "the placeholder's state comes from the injected word")
+}
+
+// TestSplitLayers checks the layer-major layout shared by LayerMajorRows and SplitLayers.
+func TestSplitLayers(t *testing.T) {
+	ts, ls := LayerMajorRows([]float32{7, 900}, 3)
+	assert.Equal(t, []float32{7, 900, 7, 900, 7, 900}, ts)
+	assert.Equal(t, []float32{0, 0, 1, 1, 2, 2}, ls)
+	exec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, x *graph.Node) []*graph.Node {
+		return SplitLayers(x, 3)
+	})
+	require.NoError(t, err)
+	x := make([]float32, 6*2)
+	for i := range x {
+		x[i] = float32(i)
+	}
+	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, 6, 1, 2))
+	require.NoError(t, err)
+	require.Len(t, out, 3)
+	assert.Equal(t, []float32{4, 5, 6, 7}, tensors.MustCopyFlatData[float32](out[1]), "layer 1 = rows 2, 3")
+	assert.Equal(t, []int{2, 1, 2}, out[2].Shape().Dimensions)
+}
+
+// TestPlaceholderPositions checks the exactly-once rule.
+func TestPlaceholderPositions(t *testing.T) {
+	pos, err := PlaceholderPositions([]int32{998, 1000, 5, 1001, 999}, []int32{1001, 1000})
+	require.NoError(t, err)
+	assert.Equal(t, []int32{3, 1}, pos)
+	_, err = PlaceholderPositions([]int32{998, 1000, 1000, 999}, []int32{1000})
+	assert.ErrorContains(t, err, "positions 1 and 2")
+	_, err = PlaceholderPositions([]int32{998, 5, 999}, []int32{1000})
+	assert.ErrorContains(t, err, "not in the prompt")
+}

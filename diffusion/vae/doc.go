@@ -8,6 +8,11 @@
 // "encoder.mid_block.attentions.0.to_q.weight" [C, C]. A diffusers vae/diffusion_pytorch_model.safetensors
 // therefore loads by renaming alone; LegacyName and LegacyDims adapt older checkpoints.
 //
+// Encode and Decode create their variables with ctx.VariableWithShape: with weights already loaded (for
+// example by internal/weights, whose Options.Rename can be LegacyName), pass ctx.Reuse() so a missing
+// variable is an error; a fresh context gets random weights from its initializer (use ctx.Checked(false) to
+// build the graph more than once).
+//
 // Latent scaling is not part of Encode/Decode, exactly as in diffusers: Encode returns the posterior of
 // the unscaled latents, and Decode takes unscaled latents. A pipeline samples z = Sample(mean, logvar,
 // noise) and feeds ScaleLatents(cfg, z) = (z − shift_factor)·scaling_factor to the UNet; it decodes

@@ -57,11 +57,20 @@ func TextualBypass(states, positions, bypass *graph.Node, alpha []float64) *grap
 	dtype := states.DType()
 	onehot := placeholderOneHot(positions, states.Shape().Dim(1), dtype) // [R, P, L]
 	h := graph.Einsum("rjl,rld->rjd", onehot, states)                    // [R, P, D]: H at each placeholder
-	hNorm := graph.Sqrt(graph.ReduceAndKeep(graph.Square(h), graph.ReduceSum, -1))
-	unit := graph.L2Normalize(bypass, -1) // [R, P, D]; zero stays zero
+	hNorm := safeNorm(h)                                                 // [R, P, 1]
+	unit := graph.L2Normalize(bypass, -1)                                // [R, P, D]; zero stays zero
 	weights := graph.Reshape(graph.Const(states.Graph(), toDType(alpha, dtype)), 1, p, 1)
 	delta := graph.Mul(graph.Mul(unit, hNorm), weights)                   // [R, P, D]: α·b̂
 	return graph.Add(states, graph.Einsum("rjl,rjd->rld", onehot, delta)) // [R, L, D]
+}
+
+// safeNorm is ‖x‖ over the last axis, kept as an axis of size 1, with a zero (not NaN) gradient where
+// x is all zeros (empty placeholder slots).
+func safeNorm(x *graph.Node) *graph.Node {
+	sq := graph.ReduceAndKeep(graph.Square(x), graph.ReduceSum, -1)
+	empty := graph.IsZero(sq)
+	root := graph.Sqrt(graph.Where(empty, graph.OnesLike(sq), sq))
+	return graph.Where(empty, graph.ZerosLike(sq), root)
 }
 
 // toDType converts float64 weights to a constant of the given float dtype.

@@ -1,6 +1,7 @@
 package neti
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -195,4 +196,113 @@ func TestPlaceholderPositions(t *testing.T) {
 	assert.ErrorContains(t, err, "positions 1 and 2")
 	_, err = PlaceholderPositions([]int32{998, 5, 999}, []int32{1000})
 	assert.ErrorContains(t, err, "not in the prompt")
+}
+
+// TestBypassGradient checks the gradients of InjectWords and TextualBypass (the path from the mapper's
+// outputs into the encoder states) against central finite differences in float64.
+func TestBypassGradient(t *testing.T) {
+	const r, l, d = 2, 5, 4
+	positions := tensors.FromFlatDataAndDimensions([]int32{1, 3, 4, -1}, r, 2) // row 1's second slot is empty
+	fill := func(n int, f func(i int) float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = f(i)
+		}
+		return out
+	}
+	states := fill(r*l*d, func(i int) float64 { return math.Sin(float64(i) * 0.9) })
+	words := fill(r*2*d, func(i int) float64 { return math.Cos(float64(i)*1.7) * 0.5 })
+	bypass := fill(r*2*d, func(i int) float64 { return math.Sin(float64(i)*2.3) + 0.1 })
+	weights := fill(r*l*d, func(i int) float64 { return math.Cos(float64(i) * 0.37) })
+	loss := func(s, w, b, wt *graph.Node, pos *graph.Node) *graph.Node {
+		x := TextualBypass(InjectWords(s, pos, w), pos, b, []float64{0.2, 0.7})
+		return graph.ReduceAllSum(graph.Mul(x, wt))
+	}
+	gradExec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, in []*graph.Node) []*graph.Node {
+		return graph.Gradient(loss(in[0], in[1], in[2], in[3], in[4]), in[0], in[1], in[2])
+	})
+	require.NoError(t, err)
+	lossExec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, in []*graph.Node) *graph.Node {
+		return loss(in[0], in[1], in[2], in[3], in[4])
+	})
+	require.NoError(t, err)
+	args := func(s, w, b []float64) []any {
+		return []any{tensors.FromFlatDataAndDimensions(s, r, l, d), tensors.FromFlatDataAndDimensions(w, r, 2, d),
+			tensors.FromFlatDataAndDimensions(b, r, 2, d), tensors.FromFlatDataAndDimensions(weights, r, l, d), positions}
+	}
+	grads, err := gradExec.Exec(args(states, words, bypass)...)
+	require.NoError(t, err)
+	const eps = 1e-6
+	worst := 0.0
+	for which, values := range [][]float64{states, words, bypass} {
+		g := tensors.MustCopyFlatData[float64](grads[which])
+		for j := range values {
+			probe := func(delta float64) float64 {
+				in := [][]float64{states, words, bypass}
+				changed := append([]float64(nil), values...)
+				changed[j] += delta
+				in[which] = changed
+				out, err := lossExec.Exec(args(in[0], in[1], in[2])...)
+				require.NoError(t, err)
+				return tensors.ToScalar[float64](out[0])
+			}
+			fd := (probe(eps) - probe(-eps)) / (2 * eps)
+			assert.InDelta(t, fd, g[j], 1e-6, "input %d element %d", which, j)
+			worst = math.Max(worst, math.Abs(fd-g[j]))
+		}
+	}
+	// Row 1's empty slot: its word and bypass have no effect.
+	g := tensors.MustCopyFlatData[float64](grads[2])
+	for j := range d {
+		assert.Zero(t, g[(1*2+1)*d+j], "bypass of an empty slot")
+	}
+	t.Logf("max |finite difference - gradient| = %.3g", worst)
+}
+
+// TestConditioningGradientReachesMapper checks that the loss on the conditioning of the tiny SD1 text
+// encoder back-propagates to every trainable mapper tensor (finite, nonzero), and not to W.
+func TestConditioningGradientReachesMapper(t *testing.T) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	require.NoError(t, err)
+	defer p.Close()
+	c, err := NewConcept(smallConfig(8))
+	require.NoError(t, err)
+	mctx := p.ctx.In("mapper")
+	require.NoError(t, c.LoadInto(mctx, dtypes.Float32))
+	var names []string
+	for name := range expectedShapes(c.Mapper) {
+		if name != EncoderWeightName {
+			names = append(names, name)
+		}
+	}
+	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, ids, pos, ts, ls *graph.Node) []*graph.Node {
+		keys, values := ConceptConditioning(ctx.In("text_encoder"), p.text, ids, pos, ts, ls, nil,
+			[]MapperSlot{{ctx.In("mapper"), &c.Mapper, 0.2}})
+		loss := graph.Add(graph.ReduceAllSum(graph.Square(keys)), graph.ReduceAllSum(graph.Mul(values, keys)))
+		nodes := make([]*graph.Node, len(names))
+		for i, name := range names {
+			scope, v := variableScope(ctx.In("mapper"), name)
+			nodes[i] = scope.InspectVariableInScope(v).ValueGraph(loss.Graph())
+		}
+		return graph.Gradient(loss, nodes...)
+	})
+	require.NoError(t, err)
+	ids := []int32{998, 5, 17, 1000, 42, 999, 999, 999}
+	ts, ls := LayerMajorRows([]float32{10, 700}, 2)
+	var rowsIDs, rowsPos []int32
+	for range ts {
+		rowsIDs, rowsPos = append(rowsIDs, ids...), append(rowsPos, 3)
+	}
+	grads, err := exec.Exec(tensors.FromFlatDataAndDimensions(rowsIDs, len(ts), len(ids)),
+		tensors.FromFlatDataAndDimensions(rowsPos, len(ts), 1), tensors.FromFlatDataAndDimensions(ts, len(ts)),
+		tensors.FromFlatDataAndDimensions(ls, len(ts)))
+	require.NoError(t, err)
+	for i, name := range names {
+		largest := 0.0
+		for _, x := range tensors.MustCopyFlatData[float32](grads[i]) {
+			require.False(t, math.IsNaN(float64(x)) || math.IsInf(float64(x), 0), "%s: finite gradient", name)
+			largest = math.Max(largest, math.Abs(float64(x)))
+		}
+		assert.Positive(t, largest, "%s: gradient reaches it", name)
+	}
 }

@@ -55,13 +55,19 @@ func TextualBypass(states, positions, bypass *graph.Node, alpha []float64) *grap
 			"one of each per placeholder", p, bypass.Shape().Dim(1), len(alpha)))
 	}
 	dtype := states.DType()
-	onehot := placeholderOneHot(positions, states.Shape().Dim(1), dtype) // [R, P, L]
-	h := graph.Einsum("rjl,rld->rjd", onehot, states)                    // [R, P, D]: H at each placeholder
-	hNorm := safeNorm(h)                                                 // [R, P, 1]
-	unit := graph.L2Normalize(bypass, -1)                                // [R, P, D]; zero stays zero
-	weights := graph.Reshape(graph.Const(states.Graph(), toDType(alpha, dtype)), 1, p, 1)
-	delta := graph.Mul(graph.Mul(unit, hNorm), weights)                   // [R, P, D]: α·b̂
-	return graph.Add(states, graph.Einsum("rjl,rjd->rld", onehot, delta)) // [R, L, D]
+	work := states
+	if dtype == dtypes.Float16 || dtype == dtypes.BFloat16 { // norms in float32; the round trip is exact
+		work = graph.ConvertDType(states, dtypes.Float32)
+	}
+	wt := work.DType()
+	onehot := placeholderOneHot(positions, states.Shape().Dim(1), wt) // [R, P, L]
+	h := graph.Einsum("rjl,rld->rjd", onehot, work)                   // [R, P, D]: H at each placeholder
+	hNorm := safeNorm(h)                                              // [R, P, 1]
+	unit := graph.L2Normalize(graph.ConvertDType(bypass, wt), -1)     // [R, P, D]; zero stays zero
+	weights := graph.Reshape(graph.ConvertDType(graph.Const(states.Graph(), alpha), wt), 1, p, 1)
+	delta := graph.Mul(graph.Mul(unit, hNorm), weights)                 // [R, P, D]: α·b̂
+	out := graph.Add(work, graph.Einsum("rjl,rjd->rld", onehot, delta)) // [R, L, D]
+	return graph.ConvertDType(out, dtype)
 }
 
 // safeNorm is ‖x‖ over the last axis, kept as an axis of size 1, with a zero (not NaN) gradient where
@@ -71,21 +77,6 @@ func safeNorm(x *graph.Node) *graph.Node {
 	empty := graph.IsZero(sq)
 	root := graph.Sqrt(graph.Where(empty, graph.OnesLike(sq), sq))
 	return graph.Where(empty, graph.ZerosLike(sq), root)
-}
-
-// toDType converts float64 weights to a constant of the given float dtype.
-func toDType(v []float64, dtype dtypes.DType) any {
-	if dtype == dtypes.Float64 {
-		return v
-	}
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
-	}
-	if dtype == dtypes.Float32 {
-		return out
-	}
-	panic(fmt.Sprintf("neti: the conditioning graph runs in float32 or float64, got %s", dtype))
 }
 
 // EncodeConditioning runs the text encoder with the placeholders' word embeddings injected and returns the

@@ -306,3 +306,23 @@ func TestConditioningGradientReachesMapper(t *testing.T) {
 		assert.Positive(t, largest, "%s: gradient reaches it", name)
 	}
 }
+
+// TestTextualBypassHalf checks that half-precision states (a bfloat16 pipeline; SimpleGo has no float16)
+// get the bypass computed in float32: close to the reference, and non-placeholder positions unchanged.
+func TestTextualBypassHalf(t *testing.T) {
+	ref, _ := tensortest.LoadFixture(t, filepath.Join(netiFixtures, "bypass.safetensors"))
+	exec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, h, pos, b *graph.Node) []*graph.Node {
+		h16 := graph.ConvertDType(h, dtypes.BFloat16)
+		out := TextualBypass(h16, pos, graph.ConvertDType(b, dtypes.BFloat16), []float64{0.2, 0.5})
+		return []*graph.Node{graph.ConvertDType(out, dtypes.Float32), graph.ConvertDType(h16, dtypes.Float32)}
+	})
+	require.NoError(t, err)
+	out, err := exec.Exec(ref["bypass.h"], ref["bypass.positions"], ref["bypass.b"])
+	require.NoError(t, err)
+	assert.Equal(t, dtypes.Float32, out[0].DType())
+	// bfloat16 has 8 significant bits: states up to ~12 round by up to ~0.03 (input and output rounding).
+	tensortest.AllClose(t, ref["bypass.out2"], out[0], 0.1, "bfloat16 bypass")
+	got, h16 := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+	d := 32
+	assert.Equal(t, h16[:2*d], got[:2*d], "row 0 positions 0, 1 (placeholders at 2 and 7) are unchanged")
+}

@@ -11,9 +11,12 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/x448/float16"
 
 	"github.com/org/neti/internal/backend"
 )
@@ -362,3 +365,89 @@ var cpuBackend = sync.OnceValues(func() (backends.Backend, error) { return backe
 
 // errNoWeights is returned when a concept without weights is used.
 var errNoWeights = errors.New("neti: concept has no weights: create it with NewConcept or LoadConcept")
+
+// SuperCategoryNorm returns the norm of word's row in the text encoder's token embedding table: the
+// TargetNorm of a concept with super-category word (the original's norm_scale, spec §3). word must be a
+// single token of the vocabulary.
+func (p *Pipeline) SuperCategoryNorm(word string) (norm float64, err error) {
+	defer recoverError("super-category norm", &err)
+	ids := p.tokenizer.TokenIDs(word)
+	if len(ids) != 1 {
+		return 0, fmt.Errorf("neti: super-category %q is %d tokens (%v): expected a single-token word such as "+
+			"\"object\", \"dog\" or \"toy\"", word, len(ids), ids)
+	}
+	id := int(ids[0])
+	v := p.ctx.In("text_encoder").In("text_model").In("embeddings").In("token_embedding").InspectVariableInScope("weight")
+	if v == nil {
+		return 0, errors.New("neti: super-category norm: the text encoder has no token embedding table")
+	}
+	table, err := v.Value()
+	if err != nil {
+		return 0, err
+	}
+	dims := table.Shape().Dimensions // [vocab, D]
+	if id >= dims[0] {
+		return 0, fmt.Errorf("neti: super-category %q has id %d, past the %d embedded tokens: expected a word of "+
+			"the base vocabulary, not an added token", word, id, dims[0])
+	}
+	d := dims[1]
+	sum := 0.0
+	err = table.ConstFlatData(func(flat any) {
+		for i := id * d; i < (id+1)*d; i++ {
+			x := floatAt(flat, i)
+			sum += x * x
+		}
+	})
+	return math.Sqrt(sum), err
+}
+
+// floatAt reads element i of a flat float slice of any float dtype.
+func floatAt(flat any, i int) float64 {
+	switch f := flat.(type) {
+	case []float32:
+		return float64(f[i])
+	case []float64:
+		return f[i]
+	case []bfloat16.BFloat16:
+		return float64(f[i].Float32())
+	case []float16.Float16:
+		return float64(f[i].Float32())
+	}
+	panic(fmt.Sprintf("neti: unexpected embedding table type %T", flat))
+}
+
+// InitConcept returns a new concept for this model (spec §13): the default mapper at the text encoder's
+// width, its target norm from superCategory (SuperCategoryNorm), the UNet's cross-attention layer names
+// and the model folder as BaseModel. The placeholder must be a new word (register it with the tokenizer
+// before training); seed draws W and the initial weights.
+func (p *Pipeline) InitConcept(placeholder, superCategory string, seed uint64) (*Concept, error) {
+	if ids := p.tokenizer.TokenIDs(placeholder); placeholder == "" || len(ids) == 1 && int(ids[0]) < p.tokenizer.VocabSize() {
+		return nil, fmt.Errorf("neti: placeholder %q is empty or already a word of the vocabulary: expected a new "+
+			"token such as \"<my-cat>\"", placeholder)
+	}
+	norm, err := p.SuperCategoryNorm(superCategory)
+	if err != nil {
+		return nil, err
+	}
+	layers := p.unet.CrossAttentionLayers()
+	cfg := DefaultMapperConfig(p.text.HiddenSize, norm, seed)
+	cfg.NumLayers, cfg.NumTimesteps = len(layers), p.schedule.NumTrainTimesteps
+	c, err := NewConcept(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.Placeholder, c.SuperCategory, c.BaseModel = placeholder, superCategory, p.Dir
+	for _, l := range layers {
+		c.LayerNames = append(c.LayerNames, l.Name)
+	}
+	return c, nil
+}
+
+// CheckConcept checks that c was made for this model's text encoder width and cross-attention layers.
+func (p *Pipeline) CheckConcept(c *Concept) error {
+	names := make([]string, 0, 16)
+	for _, l := range p.unet.CrossAttentionLayers() {
+		names = append(names, l.Name)
+	}
+	return c.Fits(p.text.HiddenSize, names)
+}

@@ -2,6 +2,7 @@ package neti
 
 import (
 	"math"
+	"path/filepath"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -11,6 +12,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/org/neti/internal/safetensors"
 )
 
 // testBackend is the CPU backend (SimpleGo through internal/backend) shared by the tests.
@@ -145,4 +148,43 @@ func TestFits(t *testing.T) {
 // tensorOf builds a float32 tensor.
 func tensorOf(values []float32, dims ...int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(values, dims...)
+}
+
+// TestInitConcept creates a concept for the tiny SD1 model: its width, layers and target norm (the norm of
+// the super-category's embedding row, read here straight from the checkpoint) come from the model.
+func TestInitConcept(t *testing.T) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	require.NoError(t, err)
+	defer p.Close()
+	word := "a"
+	ids := p.tokenizer.TokenIDs(word)
+	require.Len(t, ids, 1, "%q is one token of the tiny vocabulary", word)
+	f, err := safetensors.Open(filepath.Join("testdata", "tiny-sd1", "text_encoder", "model.safetensors"))
+	require.NoError(t, err)
+	table, err := f.Tensor("text_model.embeddings.token_embedding.weight", dtypes.Float32)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	d := table.Shape().Dim(1)
+	row := tensors.MustCopyFlatData[float32](table)[int(ids[0])*d : int(ids[0]+1)*d]
+
+	c, err := p.InitConcept("<tiny-toy>", word, 3)
+	require.NoError(t, err)
+	assert.InDelta(t, norm(row), c.Mapper.TargetNorm, 1e-6, "target norm = ‖embedding of %q‖", word)
+	assert.Equal(t, 32, c.Mapper.TextWidth)
+	assert.Equal(t, 16, c.Mapper.NumLayers)
+	assert.Equal(t, "IN01", c.LayerNames[0])
+	assert.Equal(t, "OUT11", c.LayerNames[15])
+	assert.Equal(t, "<tiny-toy>", c.Placeholder)
+	assert.NoError(t, p.CheckConcept(c))
+	w, _, err := c.Embed(0, 0)
+	require.NoError(t, err)
+	assert.InDelta(t, c.Mapper.TargetNorm, norm(w), 1e-5, "word norm")
+
+	_, err = p.InitConcept("<tiny-toy>", "photograph", 3)
+	assert.ErrorContains(t, err, "single-token")
+	_, err = p.InitConcept(word, word, 3)
+	assert.ErrorContains(t, err, "already a word")
+	other, err := NewConcept(DefaultMapperConfig(768, 0.4, 1))
+	require.NoError(t, err)
+	assert.ErrorContains(t, p.CheckConcept(other), "768-wide")
 }

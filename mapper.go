@@ -208,8 +208,9 @@ func leakyReLU(x *graph.Node, slope float64) *graph.Node {
 // cfg.Normalize: x/max(‖x‖, 1e-12)·TargetNorm over the word half or the whole output.
 func normalizeOutput(cfg *MapperConfig, out *graph.Node) (word, bypass *graph.Node) {
 	scale := func(x *graph.Node) *graph.Node {
-		norm := graph.Sqrt(graph.ReduceAndKeep(graph.Square(x), graph.ReduceSum, -1)) // [N, 1]
-		norm = graph.MaxScalar(norm, normalizeEps)
+		// max(‖x‖, eps) as sqrt(max(‖x‖², eps²)): the same value, and no infinite Sqrt gradient at 0.
+		norm := graph.Sqrt(graph.MaxScalar(graph.ReduceAndKeep(graph.Square(x), graph.ReduceSum, -1),
+			normalizeEps*normalizeEps)) // [N, 1]
 		return graph.MulScalar(graph.Div(x, norm), cfg.TargetNorm)
 	}
 	if cfg.Normalize == NormalizeConcat {

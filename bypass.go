@@ -5,6 +5,8 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/org/neti/clip"
@@ -190,4 +192,131 @@ func PlaceholderPositions(ids []int32, placeholderIDs []int32) ([]int32, error) 
 		}
 	}
 	return out, nil
+}
+
+// conceptChunk is the number of rows EncodeConcepts runs through the text encoder at a time (a multiple
+// of 16 layers), bounding the activations' memory; every chunk has this size, so one graph serves all.
+const conceptChunk = 64
+
+// EncodeConcepts computes the NeTI conditioning of prompt for sampling (spec §5, §7, §13 #5): for each
+// timestep of the sampler and each cross-attention layer, the keys and values states of the prompt with
+// every concept's placeholder replaced by its mapper's word (at the concept's Truncation) and its bypass
+// applied. It returns keys and values [len(timesteps)·L, 77, D] in the pipeline's dtype, step-major: row
+// s·L + ℓ is step s at layer ℓ (L = number of cross-attention layers).
+//
+// Each concept's placeholder must occur exactly once in the prompt; it is added to the tokenizer if it is
+// not a token yet. The mappers run on the CPU (Concept.EmbedBatch, all rows in one call); the text encoder
+// runs batched on the pipeline's backend, conceptChunk rows at a time.
+func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps []int) (keys, values *tensors.Tensor, err error) {
+	defer recoverError("encode concepts", &err)
+	if len(concepts) == 0 || len(timesteps) == 0 {
+		return nil, nil, fmt.Errorf("neti: encode concepts: %d concepts and %d timesteps: expected at least one of each",
+			len(concepts), len(timesteps))
+	}
+	layers := len(p.unet.CrossAttentionLayers())
+	placeholders := make([]int32, len(concepts))
+	for j, c := range concepts {
+		if err := p.CheckConcept(c); err != nil {
+			return nil, nil, err
+		}
+		if placeholders[j], err = p.placeholderID(c.Placeholder); err != nil {
+			return nil, nil, err
+		}
+	}
+	ids := p.tokenizer.Encode(prompt) // [77], after the placeholders are registered
+	positions, err := PlaceholderPositions(ids, placeholders)
+	if err != nil {
+		return nil, nil, fmt.Errorf("neti: encode concepts: prompt %q: %w", prompt, err)
+	}
+
+	// Mapper outputs of every row, [rows, P, D] (padded to whole chunks with copies of the last row).
+	rows := len(timesteps) * layers
+	padded := (rows + conceptChunk - 1) / conceptChunk * conceptChunk
+	ts, ls := make([]int, padded), make([]int, padded)
+	for r := range padded {
+		src := min(r, rows-1)
+		ts[r], ls[r] = timesteps[src/layers], src%layers
+	}
+	d, np := p.text.HiddenSize, len(concepts)
+	words, bypass := make([]float32, padded*np*d), make([]float32, padded*np*d)
+	alpha := make([]float64, np)
+	anyBypass := false
+	for j, c := range concepts {
+		w, b, err := c.EmbedBatch(ts, ls, c.Truncation)
+		if err != nil {
+			return nil, nil, err
+		}
+		for r := range padded {
+			copy(words[(r*np+j)*d:(r*np+j+1)*d], w[r*d:(r+1)*d])
+			if b != nil {
+				copy(bypass[(r*np+j)*d:(r*np+j+1)*d], b[r*d:(r+1)*d])
+			}
+		}
+		alpha[j], anyBypass = c.Alpha, anyBypass || b != nil
+	}
+
+	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+		idsRow, pos, w, b := in[0], in[1], in[2], in[3] // [1, 77], [1, P], [chunk, P, D] × 2
+		n := w.Shape().Dim(0)
+		idsAll := graph.BroadcastToDims(idsRow, n, idsRow.Shape().Dim(1)) // [chunk, 77]
+		posAll := graph.BroadcastToDims(pos, n, np)                       // [chunk, P]
+		if !anyBypass {
+			b = nil
+		}
+		k, v := EncodeConditioning(ctx.In("text_encoder"), p.text, idsAll, posAll, w, b, alpha)
+		return []*graph.Node{k, v}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer exec.Finalize()
+	idsT := tensors.FromFlatDataAndDimensions(ids, 1, len(ids))
+	posT := tensors.FromFlatDataAndDimensions(positions, 1, np)
+	var keyParts, valueParts []*tensors.Tensor
+	for start := 0; start < padded; start += conceptChunk {
+		span := start * np * d
+		end := (start + conceptChunk) * np * d
+		out, err := exec.Exec(idsT, posT, tensors.FromFlatDataAndDimensions(words[span:end], conceptChunk, np, d),
+			tensors.FromFlatDataAndDimensions(bypass[span:end], conceptChunk, np, d))
+		if err != nil {
+			return nil, nil, err
+		}
+		keyParts, valueParts = append(keyParts, out[0]), append(valueParts, out[1])
+	}
+	if keys, err = concatRows(keyParts, rows); err != nil {
+		return nil, nil, err
+	}
+	values, err = concatRows(valueParts, rows)
+	return keys, values, err
+}
+
+// placeholderID returns the token id of a concept's placeholder, adding it to the tokenizer if needed.
+func (p *Pipeline) placeholderID(placeholder string) (int32, error) {
+	if ids := p.tokenizer.TokenIDs(placeholder); len(ids) == 1 && int(ids[0]) >= p.tokenizer.VocabSize() {
+		return ids[0], nil
+	}
+	added, err := p.tokenizer.AddTokens(placeholder)
+	if err != nil {
+		return 0, fmt.Errorf("neti: registering placeholder %q: %w", placeholder, err)
+	}
+	return added[0], nil
+}
+
+// concatRows concatenates [chunk, ...] tensors along axis 0 and keeps the first rows rows.
+func concatRows(parts []*tensors.Tensor, rows int) (*tensors.Tensor, error) {
+	dims := append([]int{rows}, parts[0].Shape().Dimensions[1:]...)
+	out := tensors.FromShape(shapes.Make(parts[0].DType(), dims...))
+	var err error
+	outErr := out.MutableBytes(func(dst []byte) {
+		offset := 0
+		for _, part := range parts {
+			if e := part.ConstBytes(func(src []byte) { offset += copy(dst[offset:], src) }); e != nil {
+				err = e
+			}
+		}
+	})
+	if outErr != nil {
+		return nil, outErr
+	}
+	return out, err
 }

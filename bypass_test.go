@@ -326,3 +326,61 @@ func TestTextualBypassHalf(t *testing.T) {
 	d := 32
 	assert.Equal(t, h16[:2*d], got[:2*d], "row 0 positions 0, 1 (placeholders at 2 and 7) are unchanged")
 }
+
+// TestEncodeConcepts checks the sampling-time conditioning (mappers on the CPU, encoder batched in chunks)
+// against the single-graph ConceptConditioning on the same rows, step-major, over two chunks.
+func TestEncodeConcepts(t *testing.T) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	require.NoError(t, err)
+	defer p.Close()
+	c, err := p.InitConcept("<tiny-toy>", "a", 21)
+	require.NoError(t, err)
+	c.Truncation = 100
+	timesteps := []int{999, 749, 500, 250, 1} // 80 rows: two chunks of 64
+	prompt := "a photo of <tiny-toy> on a table"
+	keys, values, err := p.EncodeConcepts(prompt, []*Concept{c}, timesteps)
+	require.NoError(t, err)
+	rows := len(timesteps) * 16
+	require.Equal(t, []int{rows, 77, 32}, keys.Shape().Dimensions)
+	require.Equal(t, []int{rows, 77, 32}, values.Shape().Dimensions)
+
+	id, err := p.placeholderID("<tiny-toy>")
+	require.NoError(t, err)
+	ids := p.tokenizer.Encode(prompt)
+	pos, err := PlaceholderPositions(ids, []int32{id})
+	require.NoError(t, err)
+	require.NoError(t, c.LoadInto(p.ctx.In("mapper"), dtypes.Float32))
+	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+		k, v := ConceptConditioning(ctx.In("text_encoder"), p.text, in[0], in[1], in[2], in[3], in[4],
+			[]MapperSlot{{ctx.In("mapper"), &c.Mapper, c.Alpha}})
+		return []*graph.Node{k, v}
+	})
+	require.NoError(t, err)
+	var allIDs, allPos, keep []int32
+	var ts, ls []float32
+	for _, step := range timesteps {
+		for l := range 16 {
+			allIDs, allPos, keep = append(allIDs, ids...), append(allPos, pos[0]), append(keep, int32(c.Truncation))
+			ts, ls = append(ts, float32(step)), append(ls, float32(l))
+		}
+	}
+	want, err := exec.Exec(tensors.FromFlatDataAndDimensions(allIDs, rows, len(ids)), tensors.FromFlatDataAndDimensions(allPos, rows, 1),
+		tensors.FromFlatDataAndDimensions(ts, rows), tensors.FromFlatDataAndDimensions(ls, rows), tensors.FromFlatDataAndDimensions(keep, rows, 1))
+	require.NoError(t, err)
+	// Same float32 computation in two graphs (the mapper alone on the CPU vs inside the conditioning).
+	tensortest.AllClose(t, want[0], keys, 1e-6, "keys")
+	tensortest.AllClose(t, want[1], values, 1e-6, "values")
+
+	c.Truncation = 4
+	_, coarse, err := p.EncodeConcepts(prompt, []*Concept{c}, timesteps[:1])
+	require.NoError(t, err)
+	full := tensors.MustCopyFlatData[float32](values)[:16*77*32]
+	assert.NotEqual(t, full, tensors.MustCopyFlatData[float32](coarse), "truncation 4 vs 100")
+
+	_, _, err = p.EncodeConcepts("a photo of a table", []*Concept{c}, timesteps)
+	assert.ErrorContains(t, err, "not in the prompt")
+	other, err := NewConcept(DefaultMapperConfig(768, 0.4, 1))
+	require.NoError(t, err)
+	_, _, err = p.EncodeConcepts(prompt, []*Concept{other}, timesteps)
+	assert.ErrorContains(t, err, "768-wide")
+}

@@ -43,7 +43,7 @@ func InjectWords(tokenEmbeds, positions, words *graph.Node) *graph.Node {
 	return graph.Add(kept, graph.Einsum("rjl,rjd->rld", onehot, words))
 }
 
-// TextualBypass applies NeTI's textual bypass (paper §4.3; spec §5.2) to the encoder's last states before
+// TextualBypass applies NeTI's textual bypass (paper §3.3; spec §5.2) to the encoder's last states before
 // the final layer norm: for each placeholder j at p with state h = H[p] and bypass vector b,
 // h′ = h + α_j · b/‖b‖ · ‖h‖. states [R, L, D], positions [R, P], bypass [R, P, D], alpha one weight per
 // placeholder (len P) → [R, L, D], equal to states except at the placeholders. A zero bypass vector (a

@@ -29,7 +29,7 @@ const (
 	NormalizeNone NormalizeMode = "none"
 )
 
-// MapperConfig is the architecture of the NeTI mapper M(t, ℓ) (paper §3; spec §3). DefaultMapperConfig
+// MapperConfig is the architecture of the NeTI mapper M(t, ℓ) (paper §3.2; spec §3). DefaultMapperConfig
 // fills in the original's values; Validate checks a configuration once, before any graph is built.
 type MapperConfig struct {
 	// NumLayers is the number of cross-attention layers ℓ = 0..NumLayers-1 (16 for SD 1.x/2.x).
@@ -152,7 +152,7 @@ func (cfg MapperConfig) ParamCount() int {
 	return n
 }
 
-// Mapper evaluates the NeTI mapper M(t, ℓ) (paper §3; spec §3, §4) for N (timestep, layer) pairs.
+// Mapper evaluates the NeTI mapper M(t, ℓ) (paper §3.2; spec §3, §4) for N (timestep, layer) pairs.
 //
 // ctx is the mapper's scope (variables encoder/w, net/{0,1,2,4,5}/..., output_layer/0/..., named after the
 // original state dict); timesteps and layers are [N] floats (raw t in 0..NumTimesteps-1 and ℓ in

@@ -9,7 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
-// Nested dropout (paper §4.2; spec §4) imposes an importance ordering on the mapper's Hidden units: in
+// Nested dropout (paper §3.4; spec §4) imposes an importance ordering on the mapper's Hidden units: in
 // training, units k..Hidden-1 of a sample are zeroed for a random k, so the first units learn the coarse
 // concept and later ones the details; at inference a truncation k trades fidelity (large k) for
 // editability (small k).

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -150,4 +151,26 @@ func writeJSONL(path string, examples []Example) error {
 		return fmt.Errorf("write metadata: %w", err)
 	}
 	return f.Close()
+}
+
+// SceneForCaption draws a random scene (RandomScene with rng) and sets the coarse attributes the
+// caption names (ParseCaption). It fails when the caption names no shape or names the same colour for
+// the object and the background.
+func SceneForCaption(caption string, rng *rand.Rand) (Scene, error) {
+	a := ParseCaption(caption)
+	if a.Shape == "" || !a.Valid() {
+		return Scene{}, fmt.Errorf("scene for caption %q: read %+v; need a shape word (%v) and distinct object and background colours", caption, a, Shapes)
+	}
+	s := RandomScene(rng).WithContext(a)
+	if s.Color == s.Background {
+		other := func(not string) string {
+			return Colors[(slices.Index(Colors, not)+1)%len(Colors)]
+		}
+		if a.Background == "" {
+			s.Background = other(s.Color)
+		} else {
+			s.Color = other(s.Background)
+		}
+	}
+	return s, nil
 }

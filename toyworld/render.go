@@ -83,6 +83,16 @@ func Render(s Scene) *image.RGBA {
 				img.SetRGBA(px, py, toRGBA(bg))
 				continue
 			}
+			// The signed distance is 1-Lipschitz, so a pixel whose centre lies more than 0.75 pixel from
+			// every region boundary (the shape's edge, the outline's inner edge) is in one region for all
+			// its samples: only pixels near a boundary evaluate the distance per sample.
+			cxp, cyp := float64(px)+0.5-pl.cx, pl.cy-(float64(py)+0.5)
+			dc := pl.geom.sdf((pl.cos*cxp+pl.sin*cyp)/pl.scale, (-pl.sin*cxp+pl.cos*cyp)/pl.scale) * pl.scale
+			exact := math.Abs(dc) < 0.75 || (hasOutline(s) && math.Abs(dc+s.Fine.OutlineWidth) < 0.75)
+			if dc > 0.75 {
+				img.SetRGBA(px, py, toRGBA(bg))
+				continue
+			}
 			var acc rgbF
 			for sy := range supersample {
 				for sx := range supersample {
@@ -90,7 +100,11 @@ func Render(s Scene) *image.RGBA {
 					y := pl.cy - (float64(py) + (float64(sy)+0.5)/supersample)
 					// Into the shape frame: rotate by −Rotation.
 					u, v := pl.cos*x+pl.sin*y, -pl.sin*x+pl.cos*y
-					c := sample(s, pl, u, v, bg, obj, out, pat, mark, mx, my, dotR, ringR, clearR, pc, ps)
+					d := dc
+					if exact {
+						d = pl.geom.sdf(u/pl.scale, v/pl.scale) * pl.scale
+					}
+					c := sample(s, d, u, v, bg, obj, out, pat, mark, mx, my, dotR, ringR, clearR, pc, ps)
 					acc.r, acc.g, acc.b = acc.r+c.r, acc.g+c.g, acc.b+c.b
 				}
 			}
@@ -119,13 +133,14 @@ func markClearRadius(mark string, dotR, ringR float64) float64 {
 	return 0
 }
 
-// sample returns the colour at (u, v) pixels in the shape frame.
-func sample(s Scene, pl placement, u, v float64, bg, obj, out, pat, mark rgbF, mx, my, dotR, ringR, clearR, pc, ps float64) rgbF {
-	d := pl.geom.sdf(u/pl.scale, v/pl.scale) * pl.scale
+func hasOutline(s Scene) bool { return s.Fine.Outline != "none" && s.Fine.Outline != "" }
+
+// sample returns the colour at (u, v) pixels in the shape frame, at signed distance d from the edge.
+func sample(s Scene, d, u, v float64, bg, obj, out, pat, mark rgbF, mx, my, dotR, ringR, clearR, pc, ps float64) rgbF {
 	if d > 0 {
 		return bg
 	}
-	if s.Fine.Outline != "none" && s.Fine.Outline != "" && d > -s.Fine.OutlineWidth {
+	if hasOutline(s) && d > -s.Fine.OutlineWidth {
 		return out
 	}
 	r := math.Hypot(u-mx, v-my)

@@ -151,9 +151,9 @@ func (g *shapeGeom) sdf(x, y float64) float64 {
 		}
 		ex, ey := bx-ax, by-ay
 		t := ((x-ax)*ex + (y-ay)*ey) / (ex*ex + ey*ey)
-		t = math.Max(0, math.Min(1, t))
+		t = max(0, min(1, t))
 		dx, dy := x-ax-t*ex, y-ay-t*ey
-		best = math.Min(best, dx*dx+dy*dy)
+		best = min(best, dx*dx+dy*dy)
 	}
 	d := math.Sqrt(best)
 	if inside {

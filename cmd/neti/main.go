@@ -38,6 +38,7 @@ func main() {
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 	"generate": runGenerate,
 	"inspect":  runInspect,
+	"toyworld": runToyworld,
 }
 
 // run is the whole program without process globals, so tests can call it.
@@ -62,6 +63,7 @@ const usage = `neti: personalization of Stable Diffusion with NeTI, in Go.
 Commands:
   generate   generate images from a prompt with a diffusers model
   inspect    show a model's components, configurations and parameter counts
+  toyworld   the procedural toy world: dataset, concepts, render, measure
 
 Run "neti <command> -h" for its flags.
 `

@@ -144,3 +144,29 @@ func TestLoadConceptErrors(t *testing.T) {
 	_, err = LoadConcept(good)
 	assert.NoError(t, err, "the unmodified file loads")
 }
+
+// FuzzLoadConcept checks that LoadConcept returns an error, never panics, on corrupted concept files
+// (seeded with a valid small file and truncations of it); whatever loads must validate.
+func FuzzLoadConcept(f *testing.F) {
+	dir := f.TempDir()
+	path := filepath.Join(dir, "seed.safetensors")
+	cfg := smallConfig(1)
+	cfg.NumFourier, cfg.Hidden, cfg.TextWidth = 4, 4, 4
+	c, err := NewConcept(cfg)
+	require.NoError(f, err)
+	c.Truncation = 4
+	require.NoError(f, SaveConcept(path, c))
+	data, err := os.ReadFile(path)
+	require.NoError(f, err)
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "c.safetensors")
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+		got, err := LoadConcept(p)
+		if err == nil {
+			assert.NoError(t, got.Validate())
+		}
+	})
+}

@@ -353,3 +353,24 @@ func TestMapperConfigValidate(t *testing.T) {
 	cfg.Normalize = NormalizeNone
 	assert.NoError(t, cfg.Validate(), "no target norm is needed without normalisation")
 }
+
+// BenchmarkEmbedBatch800 evaluates the default mapper (width 768) for the 50 × 16 (t, ℓ) pairs of a
+// 50-step sampler in one EmbedBatch call on the CPU backend (graph compiled outside the loop).
+func BenchmarkEmbedBatch800(b *testing.B) {
+	c, err := NewConcept(DefaultMapperConfig(768, 0.4, 1))
+	require.NoError(b, err)
+	var ts, ls []int
+	for s := range 50 {
+		for l := range 16 {
+			ts, ls = append(ts, 999-20*s), append(ls, l)
+		}
+	}
+	_, _, err = c.EmbedBatch(ts, ls, 128)
+	require.NoError(b, err)
+	for b.Loop() {
+		if _, _, err := c.EmbedBatch(ts, ls, 128); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(ts))*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+}

@@ -1,0 +1,134 @@
+"""Trains the toy-world CLIP text encoder and UNet jointly on VAE latents (epsilon prediction, DDPM
+scaled_linear 1000 steps, 10% caption dropout for classifier-free guidance, AdamW, EMA), checkpointing
+every few minutes and resuming from the last checkpoint."""
+
+import argparse
+import copy
+import json
+import os
+import time
+
+import numpy as np
+import torch
+from diffusers import DDPMScheduler, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+import common
+
+
+def build(tok):
+    cfg = dict(common.TEXT_CONFIG)
+    cfg.update(vocab_size=len(tok), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+               pad_token_id=tok.pad_token_id)
+    text = CLIPTextModel(CLIPTextConfig(**cfg))
+    unet = UNet2DConditionModel(**common.UNET_CONFIG)
+    return text, unet
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--drop", type=float, default=0.1)
+    ap.add_argument("--ckpt_minutes", type=float, default=4)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    common.setup(a.seed, a.threads)
+    log = common.Log(os.path.join(a.work, "unet_log.jsonl"))
+    tok = CLIPTokenizer.from_pretrained(a.tokenizer)
+    rows = [json.loads(l) for l in open(os.path.join(a.data, "metadata.jsonl"))]
+    lat = np.load(os.path.join(a.work, "latents.npz"))
+    lmean = torch.from_numpy(lat["mean"].astype(np.float32))
+    lstd = torch.from_numpy(lat["std"].astype(np.float32))
+    scale = json.load(open(os.path.join(a.work, "vae_stats.json")))["scaling_factor"]
+    captions = [r["caption"] for r in rows]
+    ids = tok(captions, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
+    empty = tok([""], padding="max_length", max_length=77, return_tensors="pt").input_ids[0]
+    # Examples whose PNG may show another scene than the metadata (see gendata's redrawn.jsonl) are left out.
+    rp = os.path.join(a.data, "redrawn.jsonl")
+    redrawn = {int(l) for l in open(rp)} if os.path.exists(rp) else set()
+    keep = torch.tensor([i for i in range(len(rows)) if i not in redrawn])
+    n = len(keep)
+
+    text, unet = build(tok)
+    params = list(text.parameters()) + list(unet.parameters())
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01)
+    sched = DDPMScheduler(**{k: v for k, v in common.SCHEDULER_CONFIG.items()
+                             if k not in ("skip_prk_steps", "set_alpha_to_one")})
+    acp = sched.alphas_cumprod
+    ema_text, ema_unet = copy.deepcopy(text).eval(), copy.deepcopy(unet).eval()
+    for p in list(ema_text.parameters()) + list(ema_unet.parameters()):
+        p.requires_grad_(False)
+    g = torch.Generator().manual_seed(a.seed)
+    step, spent = 0, 0.0
+    ck = os.path.join(a.work, "ckpt.pt")
+    if os.path.exists(ck):
+        s = torch.load(ck, weights_only=False)
+        text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
+        ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
+        opt.load_state_dict(s["opt"]); g.set_state(s["gen"])
+        step, spent = s["step"], s["spent"]
+        log(stage="resume", step=step, spent_s=spent)
+    t_start = time.time() - spent
+    budget = a.minutes * 60
+    last_ck = time.time()
+    text.train(); unet.train()
+    run_loss = []
+    while time.time() - t_start < budget:
+        frac = (time.time() - t_start) / budget
+        lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.5 * (1 + np.cos(np.pi * frac)) * 0.9 + 0.1)
+        for pg in opt.param_groups:
+            pg["lr"] = lr
+        idx = keep[torch.randint(0, n, (a.batch,), generator=g)]
+        z = (lmean[idx] + lstd[idx] * torch.randn(lmean[idx].shape, generator=g)) * scale
+        tid = ids[idx].clone()
+        drop = torch.rand(a.batch, generator=g) < a.drop
+        tid[drop] = empty
+        t = torch.randint(0, 1000, (a.batch,), generator=g)
+        eps = torch.randn(z.shape, generator=g)
+        ab = acp[t].view(-1, 1, 1, 1)
+        zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
+        enc = text(tid).last_hidden_state
+        pred = unet(zt, t, encoder_hidden_states=enc).sample
+        loss = torch.nn.functional.mse_loss(pred, eps)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        d = min(a.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for m, e in ((text, ema_text), (unet, ema_unet)):
+                for p, q in zip(m.parameters(), e.parameters()):
+                    q.mul_(d).add_(p.detach(), alpha=1 - d)
+        run_loss.append(loss.item())
+        if step % 20 == 0:
+            log(stage="unet", step=step, loss=float(np.mean(run_loss)), lr=lr)
+            run_loss = []
+        if time.time() - last_ck > a.ckpt_minutes * 60:
+            save(a, ck, text, unet, ema_text, ema_unet, opt, g, step, time.time() - t_start)
+            last_ck = time.time()
+    save(a, ck, text, unet, ema_text, ema_unet, opt, g, step, time.time() - t_start)
+    log(stage="unet_done", step=step)
+
+
+def save(a, ck, text, unet, ema_text, ema_unet, opt, g, step, spent):
+    """Writes the resumable checkpoint and the EMA weights in diffusers/transformers format."""
+    tmp = ck + ".tmp"
+    torch.save(dict(text=text.state_dict(), unet=unet.state_dict(), ema_text=ema_text.state_dict(),
+                    ema_unet=ema_unet.state_dict(), opt=opt.state_dict(), gen=g.get_state(), step=step,
+                    spent=spent), tmp)
+    os.replace(tmp, ck)
+    ema_text.save_pretrained(os.path.join(a.work, "text_encoder"))
+    ema_unet.save_pretrained(os.path.join(a.work, "unet"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Trains the toy-world AutoencoderKL (L1 + L2 reconstruction + small KL), then encodes the whole
+dataset into latents (posterior mean and std) and measures the latent std for scaling_factor."""
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKL
+
+import common
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--kl", type=float, default=1e-6)
+    ap.add_argument("--vae_images", type=int, default=0, help="train on the first N PNGs only")
+    ap.add_argument("--crop", type=int, default=32, help="train on random crops of this size (0: whole images)")
+    ap.add_argument("--resume", action="store_true", help="continue from WORK/vae (fresh optimizer)")
+    ap.add_argument("--encode_only", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    common.setup(a.seed, a.threads)
+    os.makedirs(a.work, exist_ok=True)
+    if not a.encode_only:
+        train(a)
+    if os.path.exists(os.path.join(a.data, "metadata.jsonl")):
+        encode(a)
+
+
+def train(a):
+    """Trains the VAE for a.minutes and saves it to WORK/vae."""
+    if a.vae_images:
+        imgs = common.load_pngs(a.data, a.vae_images)  # train on the first images (dataset still being written)
+    else:
+        imgs, _ = common.load_images(a.data)
+    n = len(imgs)
+    log = common.Log(os.path.join(a.work, "vae_log.jsonl"))
+    if a.resume:
+        vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae"))
+    else:
+        vae = AutoencoderKL(**common.VAE_CONFIG)
+    vae.train()
+    opt = torch.optim.AdamW(vae.parameters(), lr=a.lr, weight_decay=0.0)
+    g = torch.Generator().manual_seed(a.seed)
+    t_end = time.time() + a.minutes * 60
+    step = 0
+    while time.time() < t_end:
+        idx = torch.randint(0, n, (a.batch,), generator=g).numpy()
+        x = common.to_unit(imgs[idx])
+        if a.crop:  # convolutions are translation-equivariant: random crops cost a quarter per sample
+            i, j = torch.randint(0, 64 - a.crop + 1, (2,), generator=g).tolist()
+            x = x[:, :, i:i + a.crop, j:j + a.crop]
+        post = vae.encode(x).latent_dist
+        z = post.sample(generator=g)
+        y = vae.decode(z).sample
+        e = y - x
+        l1, l2 = e.abs().mean(), e.pow(2).mean()
+        kl = post.kl().mean()
+        # cosine-free schedule: lr drops to a tenth for the last fifth of the time
+        frac = 1 - (t_end - time.time()) / (a.minutes * 60)
+        for pg in opt.param_groups:
+            pg["lr"] = a.lr * (0.1 if frac > 0.8 else 1.0)
+        loss = l1 + l2 + a.kl * kl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 10 == 0:
+            log(stage="vae", step=step, l1=l1.item(), l2=l2.item(), kl=kl.item())
+    vae.eval()
+    vae.save_pretrained(os.path.join(a.work, "vae"))
+    log(stage="vae_saved", steps=step)
+
+
+def encode(a):
+    """Encodes the whole dataset with WORK/vae: latents.npz (posterior mean, std) and vae_stats.json."""
+    imgs, _ = common.load_images(a.data)
+    n = len(imgs)
+    log = common.Log(os.path.join(a.work, "vae_log.jsonl"))
+    vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae")).eval()
+    # Encode everything: posterior mean and std per image.
+    means, stds = [], []
+    with torch.no_grad():
+        for i in range(0, n, 256):
+            d = vae.encode(common.to_unit(imgs[i:i + 256])).latent_dist
+            means.append(d.mean.numpy())
+            stds.append(d.std.numpy())
+        mean, std = np.concatenate(means), np.concatenate(stds)
+        sample = mean + std * np.random.default_rng(a.seed).standard_normal(mean.shape).astype(np.float32)
+        # Held-aside reconstruction error on the first 512 images (from the mean).
+        rec = vae.decode(torch.from_numpy(mean[:512])).sample
+        err = (rec - common.to_unit(imgs[:512])).abs().mean().item()
+    lat_std = float(sample.std())
+    np.savez(os.path.join(a.work, "latents.npz"), mean=mean.astype(np.float16), std=std.astype(np.float16))
+    stats = dict(latent_std=lat_std, latent_mean=float(sample.mean()),
+                 scaling_factor=1.0 / lat_std, recon_l1_first512=err, n_images=n)
+    json.dump(stats, open(os.path.join(a.work, "vae_stats.json"), "w"), indent=2)
+    log(stage="vae_done", **stats)
+
+
+if __name__ == "__main__":
+    main()

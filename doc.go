@@ -17,9 +17,12 @@
 //	paper                         code
 //	Stable Diffusion (base)       LoadPipeline, Pipeline.Generate (neti.go); clip/, unet/, diffusion/, diffusion/vae/
 //	§3.1 space P* (t × ℓ)         unet.Layer: the 16 cross-attention layers, numbered when the UNet is built
-//	§3.2 neural mapper            mapper.go (planned)
-//	§3.3 textual bypass           bypass.go (planned)
-//	§3.4 nested dropout           ordering.go (planned)
+//	§3.2 neural mapper            mapper.go (MapperConfig, Mapper, FourierFeatures)
+//	§3.3 textual bypass           bypass.go (TextualBypass, ConceptConditioning)
+//	§3.4 nested dropout           ordering.go (NestedDropout, NestedDropoutSampler)
+//	the concept and its file      concept.go, conceptfile.go (Concept, Embed, SaveConcept, LoadConcept)
+//
+// docs/neti-spec.md holds every number of the original implementation; "spec §N" in comments cites it.
 //
 // # Backends
 //

@@ -10,6 +10,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import make_models  # noqa: E402
+import neti_reference  # noqa: E402
 import param_counts  # noqa: E402
 import ref_clip  # noqa: E402
 import ref_pipeline  # noqa: E402
@@ -29,6 +30,7 @@ def main():
     ref_schedulers.main(MODELS)
     ref_pipeline.main(MODELS)
     param_counts.main()
+    neti_reference.main()
 
 
 if __name__ == "__main__":

@@ -81,12 +81,15 @@ func Measure(img image.Image) Measurement {
 		return m
 	}
 	m.Found = true
-	dist := chamfer(mask, p.w, p.h)
-	shapeStats(&m, mask, dist, p.w, p.h)
-	interiorColor(&m, p, mask, dist)
-	measureOutline(&m, p, mask, dist)
-	measureMark(&m, p, dist)
-	measurePattern(&m, p, mask, dist)
+	shapeStats(&m, mask, chamfer(mask, p.w, p.h), p.w, p.h)
+	// Appearance is measured on the core: the mask without its faint anti-aliased rim, so that chamfer
+	// rings follow the true edge.
+	core := coreMask(p, mask, bg)
+	dist := chamfer(core, p.w, p.h)
+	interiorColor(&m, p, core, dist)
+	measureOutline(&m, p, core, dist)
+	marked := measureMark(&m, p, dist)
+	measurePattern(&m, p, core, dist, marked)
 	return m
 }
 
@@ -233,6 +236,31 @@ func flood(on []bool, label []int, start, l, w, h int) int {
 		}
 	}
 	return size
+}
+
+// coreMask drops from the mask the rim pixels (4-adjacent to a non-mask pixel) whose ΔE to the
+// background is less than half the largest ΔE among their mask neighbours (3×3): anti-aliased pixels
+// less than half covered by the object.
+func coreMask(p *picture, mask []bool, bg Lab) []bool {
+	core := make([]bool, len(mask))
+	copy(core, mask)
+	at := func(x, y int) bool { return x >= 0 && y >= 0 && x < p.w && y < p.h && mask[y*p.w+x] }
+	for i, on := range mask {
+		x, y := i%p.w, i/p.w
+		if !on || (at(x-1, y) && at(x+1, y) && at(x, y-1) && at(x, y+1)) {
+			continue
+		}
+		d, most := DeltaE(p.lab[i], bg), 0.0
+		for dy := -1; dy <= 1; dy++ {
+			for dx := -1; dx <= 1; dx++ {
+				if at(x+dx, y+dy) {
+					most = math.Max(most, DeltaE(p.lab[(y+dy)*p.w+x+dx], bg))
+				}
+			}
+		}
+		core[i] = d >= 0.5*most
+	}
+	return core
 }
 
 // chamfer returns, for each mask pixel, the distance from its centre to the nearest centre of a

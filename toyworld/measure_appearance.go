@@ -49,7 +49,7 @@ func interiorColor(m *Measurement, p *picture, mask []bool, dist []float64) {
 	chroma := math.Hypot(restColor.A, restColor.B)
 	var sel []int
 	switch {
-	case float64(len(rest)) >= 0.2*nd && (chroma >= 12 || float64(len(pure)) < 0.2*nd):
+	case float64(len(rest)) >= 0.1*nd && (chroma >= 12 || float64(len(pure)) < 0.2*nd):
 		sel = rest
 	case len(pure) > 0:
 		sel = pure
@@ -192,8 +192,8 @@ func markLikeness(px, c rgbF) (float64, float64) {
 // least 3 of them. Its centroid is (MarkX, MarkY), MarkSpread the
 // mean distance of its pixels to the centroid, MarkTone the sign of the summed likeness-weighted tones.
 // It is a ring when the likeness at the pixel under the centroid is < 0.35 and MarkSpread ≥ 1.4 (a
-// hollow blob), otherwise a dot. Otherwise "none".
-func measureMark(m *Measurement, p *picture, dist []float64) {
+// hollow blob), otherwise a dot. Otherwise "none". It returns the mark's pixels (nil without a mark).
+func measureMark(m *Measurement, p *picture, dist []float64) []bool {
 	m.Mark = "none"
 	minD := math.Max(2, m.OutlineWidth+1.5)
 	c := labToRGB(m.Color)
@@ -220,7 +220,7 @@ func measureMark(m *Measurement, p *picture, dist []float64) {
 		}
 	}
 	if size < 3 {
-		return
+		return nil
 	}
 	var sx, sy, st float64
 	for i := range n {
@@ -246,6 +246,11 @@ func measureMark(m *Measurement, p *picture, dist []float64) {
 	if centre < 0.35 && m.MarkSpread >= 1.4 {
 		m.Mark = "ring"
 	}
+	marked := make([]bool, n)
+	for i := range n {
+		marked[i] = keep[label[i]]
+	}
+	return marked
 }
 
 // labToRGB inverts rgbF.lab (clamped to the sRGB gamut).

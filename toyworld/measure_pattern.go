@@ -6,23 +6,28 @@ import (
 )
 
 // measurePattern computes the pattern statistics over P: the mask pixels beyond the outline (chamfer
-// distance ≥ max(2, OutlineWidth + 1)) and, when a mark was found, outside its pattern-free disc: farther
-// from its centroid than 1.5·MarkSpread + 2.2 for a dot (whose spread is ⅔ of its radius) or
-// MarkSpread + 2.5 for a ring (whose spread is its radius). With s = ΔE(pixel, Color) and s̃ its 3×3 mean over pixels of P:
+// distance ≥ max(2, OutlineWidth + 1)) farther than 2 pixels (Chebyshev) from every mark pixel. With s = ΔE(pixel, Color) and s̃ its 3×3 mean over pixels of P:
 //   - contrast C = 90th percentile of s̃ over P; fraction = share of P with s̃ > C/2;
 //   - at pixels of P whose 4 neighbours are in P, the central-difference gradient g of s, angle θ and
 //     weight w = |g|²: C2 = |Σ w e^{2iθ}|/Σ w, C4 = |Σ w e^{4iθ}|/Σ w, angle = arg(Σ w e^{2iθ})/2 (the
 //     stripes' normal, y up), density = Σ|g| / (C · |P|);
 //   - tone = mean L* of the pixels of P with s̃ > C/2 minus L* of Color.
-func measurePattern(m *Measurement, p *picture, mask []bool, dist []float64) {
+func measurePattern(m *Measurement, p *picture, mask []bool, dist []float64, marked []bool) {
 	n := p.w * p.h
 	minD := math.Max(2, m.OutlineWidth+1)
-	clear := 0.0
-	switch m.Mark {
-	case "dot":
-		clear = 1.5*m.MarkSpread + 2.2
-	case "ring":
-		clear = m.MarkSpread + 2.5
+	nearMark := func(i int) bool {
+		if marked == nil {
+			return false
+		}
+		x, y := i%p.w, i/p.w
+		for dy := -2; dy <= 2; dy++ {
+			for dx := -2; dx <= 2; dx++ {
+				if xx, yy := x+dx, y+dy; xx >= 0 && yy >= 0 && xx < p.w && yy < p.h && marked[yy*p.w+xx] {
+					return true
+				}
+			}
+		}
+		return false
 	}
 	inP := make([]bool, n)
 	s := make([]float64, n)
@@ -31,8 +36,7 @@ func measurePattern(m *Measurement, p *picture, mask []bool, dist []float64) {
 			continue
 		}
 		s[i] = DeltaE(p.lab[i], m.Color)
-		r := math.Hypot(float64(i%p.w)+0.5-m.MarkX, float64(i/p.w)+0.5-m.MarkY)
-		inP[i] = dist[i] >= minD && r >= clear
+		inP[i] = dist[i] >= minD && !nearMark(i)
 	}
 	sm := make([]float64, n)
 	var vals []float64

@@ -53,10 +53,10 @@ func place(s Scene) placement {
 // frame (rotated by Fine.Rotation, y up, in pixels), is
 //   - background outside the polygon (signed distance d > 0);
 //   - the outline colour where −OutlineWidth < d ≤ 0 (outlines lie inside the shape);
-//   - the mark colour on the inner mark: a dot of radius max(0.28·ρ, 1.5) or a ring of radius
-//     max(0.45·ρ, 2.3) and width 1.5 around the deepest interior point, ρ the inscribed radius in pixels;
+//   - the mark colour on the inner mark: a dot of radius max(0.22·ρ, 1.5) or a ring of radius
+//     max(0.36·ρ, 2.3) and width 1.4 around the deepest interior point, ρ the inscribed radius in pixels;
 //   - otherwise the object colour, or the pattern colour on the pattern's marks, except in a clear disc
-//     around a mark (radius dot + 1.2 or ring + 1.75) so that marks never touch the pattern.
+//     around a mark (radius dot + 1 or ring + 1.5) so that marks never touch the pattern.
 //
 // Patterns, in coordinates (p, q) rotated by PatternAngle from the shape frame, scaled by 1/PatternPeriod
 // and shifted by PatternPhase: stripes where frac(p) < 0.4; dots where the distance to the nearest
@@ -116,19 +116,19 @@ func Render(s Scene) *image.RGBA {
 
 // markRadii returns the dot and ring radii (pixels) for an inscribed radius ρ (pixels).
 func markRadii(rho float64) (dot, ring float64) {
-	return math.Max(0.28*rho, 1.5), math.Max(0.45*rho, 2.3)
+	return math.Max(0.22*rho, 1.5), math.Max(0.36*rho, 2.3)
 }
 
 // ringWidth is the width in pixels of ring marks.
-const ringWidth = 1.5
+const ringWidth = 1.4
 
 // markClearRadius is the radius of the pattern-free disc around a mark (0 without a mark).
 func markClearRadius(mark string, dotR, ringR float64) float64 {
 	switch mark {
 	case "dot":
-		return dotR + 1.2
+		return dotR + 1
 	case "ring":
-		return ringR + ringWidth/2 + 1
+		return ringR + ringWidth/2 + 0.8
 	}
 	return 0
 }

@@ -19,7 +19,7 @@ type Scene struct {
 }
 
 // Fine is the appearance that captions never name. Lengths are in pixels of the 64×64 image, angles in
-// degrees counter-clockwise.
+// degrees counter-clockwise; ρ is the object's inscribed radius (its largest inner disc) in pixels.
 type Fine struct {
 	ColorJitter      HSLJitter `json:"color_jitter"`      // exact object colour within its named colour
 	BackgroundJitter HSLJitter `json:"background_jitter"` // exact background colour within its name
@@ -28,8 +28,8 @@ type Fine struct {
 	DX               float64   `json:"dx"`                // position jitter, in [-1.2, 1.2]
 	DY               float64   `json:"dy"`                // position jitter, in [-1.2, 1.2]
 	Outline          string    `json:"outline"`           // "none", "black", "white" or "dark" (the colour darkened)
-	OutlineWidth     float64   `json:"outline_width"`     // in [1, min(3, max(1, 0.3·ρ))] when Outline is not "none"
-	Mark             string    `json:"mark"`              // "none", "dot", "ring" at the deepest point; "none" when ρ < 5
+	OutlineWidth     float64   `json:"outline_width"`     // in [1, min(3, max(1, 0.22·ρ))] when Outline is not "none"
+	Mark             string    `json:"mark"`              // "none", "dot", "ring" at the deepest point; "none" when ρ < 5.5
 	MarkColor        string    `json:"mark_color"`        // "white" or "black"
 	PatternTone      float64   `json:"pattern_tone"`      // pattern colour = colour mixed toward white (>0) or black (<0) by |tone|
 	PatternPeriod    float64   `json:"pattern_period"`    // in [4.5, 7.5]
@@ -118,7 +118,7 @@ func (s Scene) WithContext(a Attributes) Scene {
 }
 
 // minMarkRadius is the smallest inscribed radius (pixels) of objects that RandomScene gives a mark.
-const minMarkRadius = 5
+const minMarkRadius = 5.5
 
 // minContrast is the smallest Lab distance RandomScene allows between the background and the outline or
 // pattern colours, so that segmentation sees the whole object.
@@ -156,7 +156,7 @@ func RandomScene(rng *rand.Rand) Scene {
 	g := geometry(s.Shape)
 	rho := g.inR * sizeRadius[s.Size] * f.Scale
 	if f.Outline != "none" {
-		f.OutlineWidth = u(1, math.Min(3, math.Max(1, 0.3*rho)))
+		f.OutlineWidth = u(1, math.Min(3, math.Max(1, 0.22*rho)))
 	}
 	f.Mark = pick([]string{"none", "dot", "ring"})
 	if rho < minMarkRadius {

@@ -83,3 +83,18 @@ func TestClassifyEmptyImage(t *testing.T) {
 	assert.False(t, m.Found)
 	assert.Equal(t, Attributes{Background: "blue"}, Classify(img))
 }
+
+func TestClassifyOtherSizes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for i := range 10 {
+		s := RandomScene(rng)
+		img := Render(s)
+		big := image.NewRGBA(image.Rect(0, 0, 128, 128))
+		for y := range 128 {
+			for x := range 128 {
+				big.Set(x, y, img.At(x/2, y/2))
+			}
+		}
+		assert.Equal(t, Classify(img), Classify(big), "scene %d rendered at 64 and enlarged to 128", i)
+	}
+}

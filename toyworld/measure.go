@@ -67,11 +67,14 @@ func newPicture(img image.Image) *picture {
 	return p
 }
 
-// Measure segments the object of a 64×64 image (other sizes are measured as they are, with the same
-// pixel thresholds) and measures it. The steps, each documented at its function:
+// Measure segments the object of a 64×64 image (other sizes are first resampled to 64×64, see
+// resample) and measures it. The steps, each documented at its function:
 // background (borderColor), segmentation (segment), shape (shapeStats), interior colour and outline
 // (interiorColor), outline (measureOutline), inner mark (measureMark), pattern (measurePattern).
 func Measure(img image.Image) Measurement {
+	if b := img.Bounds(); b.Dx() != ImageSize || b.Dy() != ImageSize {
+		img = resample(img)
+	}
 	p := newPicture(img)
 	var m Measurement
 	bg, thresh := borderColor(p)
@@ -298,4 +301,32 @@ func chamfer(mask []bool, w, h int) []float64 {
 		}
 	}
 	return d
+}
+
+// resample returns img scaled to 64×64: each output pixel is the mean of 4×4 samples taken at the
+// nearest source pixel (a box filter when shrinking, nearest-neighbour when enlarging).
+func resample(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, ImageSize, ImageSize))
+	if b.Dx() == 0 || b.Dy() == 0 {
+		return out
+	}
+	sx, sy := float64(b.Dx())/ImageSize, float64(b.Dy())/ImageSize
+	for y := range ImageSize {
+		for x := range ImageSize {
+			var r, g, bl float64
+			for j := range 4 {
+				for i := range 4 {
+					px := b.Min.X + min(b.Dx()-1, int((float64(x)+(float64(i)+0.5)/4)*sx))
+					py := b.Min.Y + min(b.Dy()-1, int((float64(y)+(float64(j)+0.5)/4)*sy))
+					cr, cg, cb, _ := img.At(px, py).RGBA()
+					r, g, bl = r+float64(cr), g+float64(cg), bl+float64(cb)
+				}
+			}
+			q := func(v float64) uint8 { return uint8(math.Round(v / 16 / 257)) }
+			out.Pix[out.PixOffset(x, y)+0], out.Pix[out.PixOffset(x, y)+1], out.Pix[out.PixOffset(x, y)+2] = q(r), q(g), q(bl)
+			out.Pix[out.PixOffset(x, y)+3] = 255
+		}
+	}
+	return out
 }

@@ -73,7 +73,8 @@ func HeldOutCaptions() []string {
 }
 
 // Dataset draws n examples. Example i depends only on (seed, i): its rng is PCG(seed, i), which draws
-// RandomScene until heldOut (nil: keep all) rejects nothing, then the caption. Files are "%06d.png".
+// RandomScene again while heldOut (nil: keep all) reports the scene held out, then draws the caption.
+// Files are "%06d.png".
 func Dataset(n int, seed uint64, heldOut func(Scene) bool) []Example {
 	out := make([]Example, n)
 	for i := range out {

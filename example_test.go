@@ -24,6 +24,20 @@ func ExampleInspect() {
 	// vae: 83653863
 }
 
+// LoadPipeline checks a diffusers folder (or a Hugging Face id found in the local cache) and loads its text
+// encoder, UNet, VAE, tokenizer and noise schedule on the default backend (the CPU unless GOMLX_BACKEND says
+// otherwise).
+func ExampleLoadPipeline() {
+	p, err := neti.LoadPipeline("testdata/tiny-sd2", neti.LoadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	fmt.Println(p.Dir)
+	// Output:
+	// testdata/tiny-sd2
+}
+
 // LoadPipeline reads a diffusers folder (or a Hugging Face id from the local cache); Generate draws images.
 // The tiny test model has random weights, so its images are noise, but of the model's size.
 func ExamplePipeline_Generate() {

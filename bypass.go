@@ -209,6 +209,18 @@ const conceptChunk = 64
 // runs batched on the pipeline's backend, conceptChunk rows at a time.
 func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps []int) (keys, values *tensors.Tensor, err error) {
 	defer recoverError("encode concepts", &err)
+	truncations := make([]int, len(concepts))
+	for j, c := range concepts {
+		if c == nil {
+			return nil, nil, fmt.Errorf("neti: encode concepts: concept %d is nil", j)
+		}
+		truncations[j] = c.Truncation
+	}
+	return p.encodeConcepts(prompt, concepts, timesteps, truncations)
+}
+
+// encodeConcepts is EncodeConcepts with concept j at truncation truncations[j].
+func (p *Pipeline) encodeConcepts(prompt string, concepts []*Concept, timesteps, truncations []int) (keys, values *tensors.Tensor, err error) {
 	if len(concepts) == 0 || len(timesteps) == 0 {
 		return nil, nil, fmt.Errorf("neti: encode concepts: %d concepts and %d timesteps: expected at least one of each",
 			len(concepts), len(timesteps))
@@ -242,7 +254,7 @@ func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps 
 	alpha := make([]float64, np)
 	anyBypass := false
 	for j, c := range concepts {
-		w, b, err := c.EmbedBatch(ts, ls, c.Truncation)
+		w, b, err := c.EmbedBatch(ts, ls, truncations[j])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -255,21 +267,10 @@ func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps 
 		alpha[j], anyBypass = c.Alpha, anyBypass || b != nil
 	}
 
-	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
-		idsRow, pos, w, b := in[0], in[1], in[2], in[3] // [1, 77], [1, P], [chunk, P, D] × 2
-		n := w.Shape().Dim(0)
-		idsAll := graph.BroadcastToDims(idsRow, n, idsRow.Shape().Dim(1)) // [chunk, 77]
-		posAll := graph.BroadcastToDims(pos, n, np)                       // [chunk, P]
-		if !anyBypass {
-			b = nil
-		}
-		k, v := EncodeConditioning(ctx.In("text_encoder"), p.text, idsAll, posAll, w, b, alpha)
-		return []*graph.Node{k, v}
-	})
+	exec, err := p.conceptEncodeExec(alpha, anyBypass)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer exec.Finalize()
 	idsT := tensors.FromFlatDataAndDimensions(ids, 1, len(ids))
 	posT := tensors.FromFlatDataAndDimensions(positions, 1, np)
 	var keyParts, valueParts []*tensors.Tensor
@@ -288,6 +289,37 @@ func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps 
 	}
 	values, err = concatRows(valueParts, rows)
 	return keys, values, err
+}
+
+// conceptEncodeExec returns (building it once per pipeline) the text-encoder graph of EncodeConcepts for
+// concepts with bypass weights alpha (constants of the graph; no bypass at all if !anyBypass). Its inputs
+// are ids [1, 77], positions [1, P] and words, bypass [chunk, P, D]; it returns keys and values
+// [chunk, 77, D].
+func (p *Pipeline) conceptEncodeExec(alpha []float64, anyBypass bool) (*context.Exec, error) {
+	key := fmt.Sprint(alpha, anyBypass)
+	if e := p.conceptEncodeExecs[key]; e != nil {
+		return e, nil
+	}
+	np := len(alpha)
+	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+		idsRow, pos, w, b := in[0], in[1], in[2], in[3] // [1, 77], [1, P], [chunk, P, D] × 2
+		n := w.Shape().Dim(0)
+		idsAll := graph.BroadcastToDims(idsRow, n, idsRow.Shape().Dim(1)) // [chunk, 77]
+		posAll := graph.BroadcastToDims(pos, n, np)                       // [chunk, P]
+		if !anyBypass {
+			b = nil
+		}
+		k, v := EncodeConditioning(ctx.In("text_encoder"), p.text, idsAll, posAll, w, b, alpha)
+		return []*graph.Node{k, v}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p.conceptEncodeExecs == nil {
+		p.conceptEncodeExecs = make(map[string]*context.Exec)
+	}
+	p.conceptEncodeExecs[key] = exec
+	return exec, nil
 }
 
 // placeholderID returns the token id of a concept's placeholder, adding it to the tokenizer if needed.

@@ -22,6 +22,12 @@ import (
 // Generate draws opts.NumImages images for prompt with classifier-free guidance, as diffusers'
 // StableDiffusionPipeline does: the unconditional (negative) and conditional halves go through the UNet in
 // one batched call per step. Cancelling ctx stops between steps and returns ctx's error.
+//
+// With opts.Concepts the prompt is personalised with NeTI (spec §5, §7): each concept's placeholder is
+// replaced, per timestep and cross-attention layer, by its mapper's word embedding and textual bypass, the
+// conditioning of all steps × layers being computed up front in one batched text-encoder pass; the
+// unconditional half stays plain CLIP. Several concepts may share a prompt. Concepts are checked against
+// the model and the prompt before any work (see GenerateOptions.Concepts).
 func (p *Pipeline) Generate(ctx stdcontext.Context, prompt string, opts GenerateOptions) (images []*image.RGBA, err error) {
 	defer recoverError("generate", &err)
 	latents, shape, err := p.sample(ctx, prompt, opts)
@@ -55,19 +61,34 @@ func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOp
 		return nil, shape, fmt.Errorf("neti: GenerateOptions.InitialLatents has %d values; expected %v = %d",
 			len(opts.InitialLatents), shape, n*size)
 	}
+	plan, err := p.planConcepts(prompt, opts) // nil for a plain prompt
+	if err != nil {
+		return nil, shape, err
+	}
 	sampler, err := diffusion.NewSampler(opts.Sampler, p.schedule, opts.Steps)
 	if err != nil {
 		return nil, shape, err
 	}
+	timesteps := sampler.Timesteps()
 
 	guided := opts.GuidanceScale > 1
-	prompts := []string{prompt}
-	if guided {
-		prompts = []string{opts.NegativePrompt, prompt} // diffusers' order: uncond first
-	}
-	states, err := p.encodePrompts(prompts, n)
-	if err != nil {
-		return nil, shape, err
+	var denoise stepDenoiser
+	if plan != nil {
+		if denoise, err = p.conceptDenoiser(prompt, opts.NegativePrompt, plan, timesteps, n, guided); err != nil {
+			return nil, shape, err
+		}
+	} else {
+		prompts := []string{prompt}
+		if guided {
+			prompts = []string{opts.NegativePrompt, prompt} // diffusers' order: uncond first
+		}
+		states, err := p.encodePrompts(prompts, n)
+		if err != nil {
+			return nil, shape, err
+		}
+		denoise = func(input []float32, k int, batch [4]int) ([]float32, error) {
+			return p.denoise(input, float32(timesteps[k]), batch, states)
+		}
 	}
 
 	latents := opts.InitialLatents
@@ -75,8 +96,7 @@ func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOp
 		latents = seededNoise(opts.Seed, n, size)
 	}
 	latents = scaled(latents, sampler.InitNoiseSigma())
-	timesteps := sampler.Timesteps()
-	for k, t := range timesteps {
+	for k := range timesteps {
 		if err := ctx.Err(); err != nil {
 			return nil, shape, err
 		}
@@ -89,7 +109,7 @@ func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOp
 			input = append(append(make([]float32, 0, 2*len(input)), input...), input...)
 			batch[0] = 2 * n
 		}
-		out, err := p.denoise(input, float32(t), batch, states)
+		out, err := denoise(input, k, batch)
 		if err != nil {
 			return nil, shape, err
 		}

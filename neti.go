@@ -37,6 +37,10 @@ type Pipeline struct {
 	schedule  diffusion.SchedulerConfig
 
 	encodeExec, denoiseExec, decodeExec *context.Exec
+	// conceptEncodeExecs are EncodeConcepts' text-encoder graphs, by their bypass weights (conceptExecKey);
+	// conceptDenoiseExec is the UNet graph with per-layer conditioning (conceptgen.go).
+	conceptEncodeExecs map[string]*context.Exec
+	conceptDenoiseExec *context.Exec
 }
 
 // LoadPipeline loads a Stable Diffusion 1.x or 2.x model in diffusers format from a local folder, or from
@@ -95,7 +99,11 @@ func (p *Pipeline) Backend() string { return backend.Describe(p.backend) }
 
 // Close releases the tokenizer and the compiled graphs. The Pipeline must not be used afterwards.
 func (p *Pipeline) Close() {
-	for _, e := range []*context.Exec{p.encodeExec, p.denoiseExec, p.decodeExec} {
+	execs := []*context.Exec{p.encodeExec, p.denoiseExec, p.decodeExec, p.conceptDenoiseExec}
+	for _, e := range p.conceptEncodeExecs {
+		execs = append(execs, e)
+	}
+	for _, e := range execs {
 		if e != nil {
 			e.Finalize()
 		}

@@ -63,6 +63,14 @@ type GenerateOptions struct {
 	InitialLatents []float32
 	// OnStep, if set, is called after each denoising step with the 1-based step and the total.
 	OnStep func(step, total int)
+	// Concepts are the NeTI concepts the prompt uses: each one's Placeholder must occur exactly once in the
+	// prompt, and every placeholder-like word of the prompt ("<...>", or a token added to the tokenizer)
+	// must belong to one of them. Several concepts may share a prompt. Default none (plain generation).
+	Concepts []*Concept
+	// Truncation overrides every concept's nested-dropout truncation: the number of the mapper's hidden
+	// units kept, 1..Mapper.Hidden (smaller is coarser and more editable). Default 0: each concept's own
+	// Concept.Truncation.
+	Truncation int
 }
 
 // Samplers lists the names accepted by GenerateOptions.Sampler.
@@ -94,6 +102,10 @@ func (o GenerateOptions) validate(multiple int) error {
 	}
 	if o.NumImages < 1 || o.NumImages > 64 {
 		return fmt.Errorf("neti: GenerateOptions.NumImages is %d; expected 1 to 64", o.NumImages)
+	}
+	if o.Truncation < 0 {
+		return fmt.Errorf("neti: GenerateOptions.Truncation is %d; expected 0 (each concept's own) or 1..Mapper.Hidden",
+			o.Truncation)
 	}
 	known := false
 	for _, s := range Samplers {

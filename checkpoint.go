@@ -1,0 +1,393 @@
+package neti
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/org/neti/internal/safetensors"
+)
+
+// A training checkpoint is a folder OutputDir/checkpoint-<step>/ holding
+//
+//	concept.safetensors  the concept at that step (SaveConcept)
+//	state.safetensors    AdamW's moments: adam.m.<name> and adam.v.<name> for each trained tensor
+//	state.json           step, AdamW step, the PCG states of the training draws and of nested dropout,
+//	                     the data order and cursor, and the run's fingerprint (options that must match)
+//
+// It is written into a temporary folder renamed into place, so a crash leaves either the whole
+// checkpoint or none; the KeepCheckpoints newest are kept.
+
+// Checkpoint file names.
+const (
+	checkpointPrefix  = "checkpoint-"
+	checkpointConcept = "concept.safetensors"
+	checkpointTensors = "state.safetensors"
+	checkpointJSON    = "state.json"
+	lossLogName       = "loss.jsonl"
+)
+
+// checkpointState is state.json.
+type checkpointState struct {
+	Step        int               `json:"step"`
+	AdamStep    int               `json:"adam_step"`
+	RNG         []byte            `json:"rng"`
+	Dropout     []byte            `json:"nested_dropout_rng"`
+	Order       []int             `json:"order"`
+	Cursor      int               `json:"cursor"`
+	Fingerprint map[string]string `json:"fingerprint"`
+	Options     TrainOptions      `json:"options"`
+}
+
+// fingerprint lists the options a resumed run must share with the checkpoint's for the run to continue
+// exactly (MaxTrainSteps, output and callbacks may change).
+func (t *trainer) fingerprint() map[string]string {
+	o := t.opts
+	var files []string
+	for _, f := range t.data.Files {
+		files = append(files, filepath.Base(f))
+	}
+	return map[string]string{
+		"method": o.Method, "placeholder": o.Placeholder, "super_category": o.SuperCategory,
+		"bypass": strconv.FormatBool(t.concept.Mapper.Bypass), "batch_size": strconv.Itoa(o.BatchSize),
+		"gradient_accumulation": strconv.Itoa(o.GradientAccumulation), "resolution": strconv.Itoa(o.Resolution),
+		"seed": strconv.FormatUint(o.Seed, 10), "templates": o.Templates, "squash": strconv.FormatBool(o.Squash),
+		"flip_prob": fmt.Sprint(o.FlipProb), "nested_dropout_prob": fmt.Sprint(o.NestedDropoutProb),
+		"learning_rate": fmt.Sprint(o.effectiveLR()), "adam": fmt.Sprint(o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay),
+		"files": strings.Join(files, ","),
+	}
+}
+
+// saveCheckpoint writes the checkpoint of the current step and removes the oldest beyond KeepCheckpoints.
+func (t *trainer) saveCheckpoint() (string, error) {
+	o := t.opts
+	dir := filepath.Join(o.OutputDir, fmt.Sprintf("%s%d", checkpointPrefix, t.step))
+	fail := func(err error) (string, error) {
+		return "", fmt.Errorf("neti: train: writing checkpoint %s: %w", dir, err)
+	}
+	tmp, err := os.MkdirTemp(o.OutputDir, ".checkpoint-*.tmp")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(tmp) // nothing left once renamed
+	c, err := t.snapshot()
+	if err != nil {
+		return fail(err)
+	}
+	if err := SaveConcept(filepath.Join(tmp, checkpointConcept), c); err != nil {
+		return fail(err)
+	}
+	moments := make(map[string]*tensors.Tensor)
+	shapes := expectedShapes(t.concept.Mapper)
+	for i, name := range t.names {
+		moments["adam.m."+name] = tensors.FromFlatDataAndDimensions(slices.Clone(t.adam.m[i]), shapes[name]...)
+		moments["adam.v."+name] = tensors.FromFlatDataAndDimensions(slices.Clone(t.adam.v[i]), shapes[name]...)
+	}
+	if err := safetensors.Write(filepath.Join(tmp, checkpointTensors), moments,
+		map[string]string{"format": "neti-train-state", "step": strconv.Itoa(t.step)}); err != nil {
+		return fail(err)
+	}
+	rng, err := t.pcg.MarshalBinary()
+	if err != nil {
+		return fail(err)
+	}
+	dropout, err := t.dropout.MarshalBinary()
+	if err != nil {
+		return fail(err)
+	}
+	state, err := json.MarshalIndent(checkpointState{
+		Step: t.step, AdamStep: t.adam.step, RNG: rng, Dropout: dropout, Order: t.order, Cursor: t.cursor,
+		Fingerprint: t.fingerprint(), Options: o,
+	}, "", "  ")
+	if err != nil {
+		return fail(err)
+	}
+	if err := writeSynced(filepath.Join(tmp, checkpointJSON), state); err != nil {
+		return fail(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fail(err)
+	}
+	syncDir(o.OutputDir)
+	return dir, t.pruneCheckpoints()
+}
+
+// writeSynced writes data to a new file and flushes it to disk.
+func writeSynced(path string, data []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir flushes a folder's entries (renames) to disk where the platform allows it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// checkpoints lists the checkpoint folders of dir by step, oldest first.
+func checkpoints(dir string) ([]int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var steps []int
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), checkpointPrefix) {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimPrefix(e.Name(), checkpointPrefix)); err == nil && n >= 0 {
+			steps = append(steps, n)
+		}
+	}
+	sort.Ints(steps)
+	return steps, nil
+}
+
+// pruneCheckpoints removes the oldest checkpoints beyond KeepCheckpoints and leftover temporary folders.
+func (t *trainer) pruneCheckpoints() error {
+	dir := t.opts.OutputDir
+	if leftovers, err := filepath.Glob(filepath.Join(dir, ".checkpoint-*.tmp")); err == nil {
+		for _, l := range leftovers {
+			_ = os.RemoveAll(l)
+		}
+	}
+	if t.opts.KeepCheckpoints < 0 {
+		return nil
+	}
+	steps, err := checkpoints(dir)
+	if err != nil {
+		return err
+	}
+	for len(steps) > t.opts.KeepCheckpoints {
+		if err := os.RemoveAll(filepath.Join(dir, fmt.Sprintf("%s%d", checkpointPrefix, steps[0]))); err != nil {
+			return fmt.Errorf("neti: train: removing an old checkpoint: %w", err)
+		}
+		steps = steps[1:]
+	}
+	return nil
+}
+
+// checkFreshOutput prepares OutputDir for a new run: it is created if needed, and must not hold
+// checkpoints of another run.
+func checkFreshOutput(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("neti: train: output folder: %w", err)
+	}
+	steps, err := checkpoints(dir)
+	if err != nil {
+		return fmt.Errorf("neti: train: output folder: %w", err)
+	}
+	if len(steps) > 0 {
+		return fmt.Errorf("neti: train: %s already holds checkpoints (up to step %d) of a run: resume it with "+
+			"ResumeFrom \"latest\" (--resume_from_checkpoint latest) or choose another output folder",
+			dir, steps[len(steps)-1])
+	}
+	return nil
+}
+
+// resolveCheckpoint turns ResumeFrom into a checkpoint folder; a missing one is an error.
+func (t *trainer) resolveCheckpoint() (string, error) {
+	dir := t.opts.ResumeFrom
+	if dir == "latest" {
+		steps, err := checkpoints(t.opts.OutputDir)
+		if err != nil || len(steps) == 0 {
+			return "", fmt.Errorf("neti: train: resume \"latest\": no %s<step> folder in %s: nothing to resume "+
+				"(leave ResumeFrom empty to start a new run)", checkpointPrefix, t.opts.OutputDir)
+		}
+		dir = filepath.Join(t.opts.OutputDir, fmt.Sprintf("%s%d", checkpointPrefix, steps[len(steps)-1]))
+	}
+	for _, name := range []string{checkpointJSON, checkpointTensors, checkpointConcept} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return "", fmt.Errorf("neti: train: resume from %s: %w: expected a %s<step> folder written by "+
+				"training", dir, err, checkpointPrefix)
+		}
+	}
+	return dir, nil
+}
+
+// resume restores the concept, optimizer, step and random states of a checkpoint.
+func (t *trainer) resume() error {
+	dir, err := t.resolveCheckpoint()
+	if err != nil {
+		return err
+	}
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("neti: train: resume from %s: "+format, append([]any{dir}, args...)...)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, checkpointJSON))
+	if err != nil {
+		return fail("%v", err)
+	}
+	var st checkpointState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fail("%s is not valid: %v", checkpointJSON, err)
+	}
+	want := t.fingerprint()
+	var diffs []string
+	for k, v := range want {
+		if st.Fingerprint[k] != v {
+			diffs = append(diffs, fmt.Sprintf("%s was %q, now %q", k, st.Fingerprint[k], v))
+		}
+	}
+	if len(diffs) > 0 {
+		sort.Strings(diffs)
+		return fail("the options differ from the checkpoint's (%s): use the same options; only MaxTrainSteps, "+
+			"checkpointing, validation and callbacks may change", strings.Join(diffs, "; "))
+	}
+	if st.Step > t.opts.MaxTrainSteps {
+		return fail("the checkpoint is at step %d, past MaxTrainSteps %d: raise MaxTrainSteps", st.Step, t.opts.MaxTrainSteps)
+	}
+	saved, err := LoadConcept(filepath.Join(dir, checkpointConcept))
+	if err != nil {
+		return err
+	}
+	if saved.Mapper != t.concept.Mapper || saved.Placeholder != t.concept.Placeholder {
+		return fail("its concept (%q, mapper %+v) is not this run's (%q, mapper %+v)", saved.Placeholder, saved.Mapper,
+			t.concept.Placeholder, t.concept.Mapper)
+	}
+	if err := t.concept.SetWeights(saved.Weights()); err != nil {
+		return fail("%v", err)
+	}
+	f, err := safetensors.Open(filepath.Join(dir, checkpointTensors))
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer f.Close()
+	if f.Metadata()["step"] != strconv.Itoa(st.Step) {
+		return fail("%s is for step %q but %s for step %d: the checkpoint is inconsistent", checkpointTensors,
+			f.Metadata()["step"], checkpointJSON, st.Step)
+	}
+	shapes := expectedShapes(t.concept.Mapper)
+	t.adam = adamW{step: st.AdamStep}
+	for _, name := range t.names {
+		for _, kind := range []string{"m", "v"} {
+			values, dims, err := f.Float32("adam." + kind + "." + name)
+			if err != nil {
+				return fail("%v", err)
+			}
+			if !slices.Equal(dims, shapes[name]) {
+				return fail("adam.%s.%s has shape %v, expected %v", kind, name, dims, shapes[name])
+			}
+			if kind == "m" {
+				t.adam.m = append(t.adam.m, values)
+			} else {
+				t.adam.v = append(t.adam.v, values)
+			}
+		}
+	}
+	if err := t.pcg.UnmarshalBinary(st.RNG); err != nil {
+		return fail("random state: %v", err)
+	}
+	if err := t.dropout.UnmarshalBinary(st.Dropout); err != nil {
+		return fail("%v", err)
+	}
+	for _, i := range st.Order {
+		if i < 0 || i >= len(t.data.images) {
+			return fail("data order holds image %d of %d", i, len(t.data.images))
+		}
+	}
+	t.step, t.order, t.cursor = st.Step, st.Order, st.Cursor
+	return nil
+}
+
+// FinalConceptPath is where training writes the final concept: dir/<placeholder>.safetensors, the
+// placeholder reduced to letters, digits, '-', '_' and '.' ("<cat-toy>" → "cat-toy.safetensors").
+func FinalConceptPath(dir, placeholder string) string {
+	safe := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		case r == '<' || r == '>':
+			return -1
+		}
+		return '_'
+	}, placeholder)
+	safe = strings.Trim(safe, ".")
+	if safe == "" {
+		safe = "concept"
+	}
+	return filepath.Join(dir, safe+".safetensors")
+}
+
+// lossLog appends one JSON line per optimizer step to OutputDir/loss.jsonl: {"step", "loss", "lr"}.
+type lossLog struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+// lossLine is one line of the loss log.
+type lossLine struct {
+	Step int     `json:"step"`
+	Loss float64 `json:"loss"`
+	LR   float64 `json:"lr"`
+}
+
+// openLossLog opens dir/loss.jsonl for a run at step: a new run starts an empty log; a resumed one keeps
+// the lines up to its step (a crashed run may have logged steps past its last checkpoint).
+func openLossLog(dir string, step int) (*lossLog, error) {
+	path := filepath.Join(dir, lossLogName)
+	var kept []byte
+	if step > 0 {
+		data, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("neti: train: loss log: %w", err)
+		}
+		for _, line := range strings.SplitAfter(string(data), "\n") {
+			var l lossLine
+			if json.Unmarshal([]byte(line), &l) == nil && l.Step <= step && strings.HasSuffix(line, "\n") {
+				kept = append(kept, line...)
+			}
+		}
+	}
+	if err := os.WriteFile(path, kept, 0o644); err != nil {
+		return nil, fmt.Errorf("neti: train: loss log: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("neti: train: loss log: %w", err)
+	}
+	return &lossLog{f: f, w: bufio.NewWriter(f)}, nil
+}
+
+// append writes one step's line and flushes it.
+func (l *lossLog) append(step int, loss, lr float64) error {
+	data, err := json.Marshal(lossLine{Step: step, Loss: loss, LR: lr})
+	if err != nil {
+		return err
+	}
+	if _, err := l.w.Write(append(data, '\n')); err != nil {
+		return fmt.Errorf("neti: train: loss log: %w", err)
+	}
+	return l.w.Flush()
+}
+
+// close closes the log file.
+func (l *lossLog) close() { _ = l.f.Close() }

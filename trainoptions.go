@@ -1,0 +1,266 @@
+package neti
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Training methods of TrainOptions.Method. The baselines run in the same trainer (same data, prompts,
+// timesteps, noise and seeds), only the learned representation differs.
+const (
+	// MethodNeTI learns the NeTI mapper M(t, ℓ) with nested dropout and, unless NoBypass, the textual
+	// bypass (paper §3).
+	MethodNeTI = "neti"
+	// MethodTI is Textual Inversion: one word vector for every timestep and layer, initialised with the
+	// super-category's embedding. It is stored as a concept whose output head has zero weights and the
+	// learned vector as its bias, so Concept.Embed is the same for every (t, ℓ).
+	MethodTI = "ti"
+	// MethodPPlus is P+ (XTI): one word vector per cross-attention layer, no time. It is stored as a
+	// concept whose Fourier features ignore t (W's time column is zero) and whose hidden layers are frozen;
+	// the output head, zero-initialised with the super-category's embedding as bias, learns one vector per
+	// layer through the fixed per-layer features (any 16 vectors, as the features are independent).
+	MethodPPlus = "pplus"
+)
+
+// TrainMethods lists the accepted values of TrainOptions.Method.
+var TrainMethods = []string{MethodNeTI, MethodTI, MethodPPlus}
+
+// TrainOptions configures TrainConcept. Zero fields take the documented defaults, which are the original
+// NeTI's for Stable Diffusion (spec §6); booleans are phrased so that false is the default.
+type TrainOptions struct {
+	// Placeholder is the new token that will stand for the concept, e.g. "<cat-toy>". Required; it must
+	// not be a word of the tokenizer's vocabulary.
+	Placeholder string `json:"placeholder"`
+	// SuperCategory is a one-token word describing the concept ("object", "dog", "toy"); its embedding norm
+	// is the mapper's target norm (TI and P+ start from its embedding). Default "object".
+	SuperCategory string `json:"super_category"`
+	// Method is MethodNeTI (default), MethodTI or MethodPPlus.
+	Method string `json:"method"`
+	// NoBypass disables NeTI's textual bypass (the paper's ablation). TI and P+ never use it.
+	NoBypass bool `json:"no_bypass,omitempty"`
+
+	// MaxTrainSteps is the number of optimizer steps. Default 1000.
+	MaxTrainSteps int `json:"max_train_steps"`
+	// BatchSize is the number of images per micro-batch. Default 2.
+	BatchSize int `json:"train_batch_size"`
+	// GradientAccumulation is the number of micro-batches averaged per optimizer step. Default 4.
+	GradientAccumulation int `json:"gradient_accumulation_steps"`
+	// LearningRate is the base learning rate. Default 1e-3.
+	LearningRate float64 `json:"learning_rate"`
+	// NoScaleLR keeps the learning rate as given; by default it is multiplied by BatchSize ×
+	// GradientAccumulation (the original's scale_lr: 1e-3 × 8 = 8e-3). The schedule is constant.
+	NoScaleLR bool `json:"no_scale_lr,omitempty"`
+	// Beta1, Beta2, Epsilon and WeightDecay are AdamW's (defaults 0.9, 0.999, 1e-8, 1e-2). WeightDecay
+	// applies to every trained tensor, as the original's. Set NoWeightDecay for none.
+	Beta1       float64 `json:"adam_beta1"`
+	Beta2       float64 `json:"adam_beta2"`
+	Epsilon     float64 `json:"adam_epsilon"`
+	WeightDecay float64 `json:"adam_weight_decay"`
+	// NoWeightDecay turns AdamW's weight decay off (Adam).
+	NoWeightDecay bool `json:"no_weight_decay,omitempty"`
+
+	// Resolution is the side of the square training images in pixels. Default: the model's native size
+	// (UNet sample_size × VAE scale factor: 512 for SD 1.x, 768 for SD 2.x 768-v, 64 for tiny-sd1). It
+	// must be a multiple of the model's size multiple (64 for SD).
+	Resolution int `json:"resolution"`
+	// Squash resizes non-square images to a square without cropping, as the original's default
+	// center_crop=False does (compatibility); by default images are centre-cropped to a square first.
+	Squash bool `json:"squash,omitempty"`
+	// FlipProb is the probability of a horizontal flip per sample. Default 0.5; NoFlip disables flips.
+	FlipProb float64 `json:"flip_prob"`
+	// NoFlip disables horizontal flips.
+	NoFlip bool `json:"no_flip,omitempty"`
+	// Templates selects the captions: "object" (ObjectTemplates, default) or "style" (StyleTemplates).
+	Templates string `json:"templates"`
+	// NestedDropoutProb is the probability of nested dropout per mapper call (NeTI only). Default
+	// DefaultNestedDropoutProb (0.5); NoNestedDropout disables it.
+	NestedDropoutProb float64 `json:"nested_dropout_prob"`
+	// NoNestedDropout disables nested dropout.
+	NoNestedDropout bool `json:"no_nested_dropout,omitempty"`
+
+	// Seed determines everything random: W and the mapper's initial weights, the data order, templates,
+	// flips, timesteps, noise, the VAE posterior samples and nested dropout. Same seed, same concept.
+	Seed uint64 `json:"seed"`
+
+	// OutputDir receives the checkpoints (checkpoint-<step>/), the loss log (loss.jsonl) and the final
+	// concept (<placeholder>.safetensors with unsafe characters replaced). "" writes nothing.
+	OutputDir string `json:"output_dir"`
+	// CheckpointEvery is the number of optimizer steps between checkpoints. Default 250; negative
+	// disables checkpoints.
+	CheckpointEvery int `json:"checkpointing_steps"`
+	// KeepCheckpoints is how many of the latest checkpoints are kept. Default 3; negative keeps all.
+	KeepCheckpoints int `json:"checkpoints_total_limit"`
+	// ResumeFrom restores a checkpoint folder (…/checkpoint-<step>) or, with "latest", the newest one in
+	// OutputDir: mapper, optimizer moments, step and random states, so the run continues exactly as if
+	// uninterrupted. A missing checkpoint is an error. MaxTrainSteps may be raised to train further.
+	ResumeFrom string `json:"-"`
+
+	// ValidateEvery calls OnValidate every so many optimizer steps with the current concept (0: never).
+	ValidateEvery int `json:"validation_steps,omitempty"`
+	// OnValidate receives the step and a snapshot of the concept, e.g. to generate ValidationPrompts with
+	// ValidationSeeds. An error stops training.
+	OnValidate func(step int, c *Concept) error `json:"-"`
+	// OnStep, if set, is called after each optimizer step (and its checkpoint).
+	OnStep func(p TrainProgress) `json:"-"`
+	// OnNote, if set, receives remarks on the data (skipped files); the library never prints.
+	OnNote func(note string) `json:"-"`
+}
+
+// TrainProgress is what TrainOptions.OnStep receives after each optimizer step.
+type TrainProgress struct {
+	// Step is the optimizer step just done, 1..Total.
+	Step, Total int
+	// Loss is the mean loss of the step's micro-batches.
+	Loss float64
+	// StepsPerSecond is the rate of this run so far (since start or resume).
+	StepsPerSecond float64
+	// ETA is the estimated time to finish, in seconds.
+	ETA float64
+	// Checkpoint is the folder written at this step, or "".
+	Checkpoint string
+}
+
+// ToyPreset returns options for the tiny and toy models (toyworld, testdata): the original's settings at
+// a scale that trains in minutes on a CPU: 200 steps of batch 2 without accumulation, LR 5e-3 unscaled,
+// checkpoints every 50 steps. Fill in Placeholder, SuperCategory and OutputDir.
+func ToyPreset() TrainOptions {
+	return TrainOptions{
+		MaxTrainSteps: 200, BatchSize: 2, GradientAccumulation: 1, LearningRate: 5e-3, NoScaleLR: true,
+		CheckpointEvery: 50,
+	}
+}
+
+// Defaults of the original NeTI training (spec §6).
+const (
+	defaultTrainSteps      = 1000
+	defaultBatchSize       = 2
+	defaultAccumulation    = 4
+	defaultLearningRate    = 1e-3
+	defaultBeta1           = 0.9
+	defaultBeta2           = 0.999
+	defaultEpsilon         = 1e-8
+	defaultWeightDecay     = 1e-2
+	defaultFlipProb        = 0.5
+	defaultCheckpointEvery = 250
+	defaultKeepCheckpoints = 3
+	defaultSuperCategory   = "object"
+)
+
+// withDefaults fills zero fields; nativeResolution is the model's image size.
+func (o TrainOptions) withDefaults(nativeResolution int) TrainOptions {
+	setInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setFloat := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.SuperCategory == "" {
+		o.SuperCategory = defaultSuperCategory
+	}
+	if o.Method == "" {
+		o.Method = MethodNeTI
+	}
+	if o.Templates == "" {
+		o.Templates = "object"
+	}
+	setInt(&o.MaxTrainSteps, defaultTrainSteps)
+	setInt(&o.BatchSize, defaultBatchSize)
+	setInt(&o.GradientAccumulation, defaultAccumulation)
+	setInt(&o.Resolution, nativeResolution)
+	setInt(&o.CheckpointEvery, defaultCheckpointEvery)
+	setInt(&o.KeepCheckpoints, defaultKeepCheckpoints)
+	setFloat(&o.LearningRate, defaultLearningRate)
+	setFloat(&o.Beta1, defaultBeta1)
+	setFloat(&o.Beta2, defaultBeta2)
+	setFloat(&o.Epsilon, defaultEpsilon)
+	setFloat(&o.WeightDecay, defaultWeightDecay)
+	setFloat(&o.FlipProb, defaultFlipProb)
+	setFloat(&o.NestedDropoutProb, DefaultNestedDropoutProb)
+	if o.NoWeightDecay {
+		o.WeightDecay = 0
+	}
+	if o.NoFlip {
+		o.FlipProb = 0
+	}
+	if o.NoNestedDropout || o.Method != MethodNeTI {
+		o.NestedDropoutProb = 0
+	}
+	return o
+}
+
+// validate checks the options once defaults are applied; multiple is the pixel multiple of the model.
+func (o TrainOptions) validate(multiple int) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("neti: train: TrainOptions."+format, args...)
+	}
+	if strings.TrimSpace(o.Placeholder) == "" || strings.ContainsAny(o.Placeholder, " \t\n") {
+		return fail("Placeholder is %q: expected a new token without spaces, such as \"<my-cat>\"", o.Placeholder)
+	}
+	known := false
+	for _, m := range TrainMethods {
+		known = known || m == o.Method
+	}
+	if !known {
+		return fail("Method is %q: expected one of %s", o.Method, strings.Join(TrainMethods, ", "))
+	}
+	if o.Templates != "object" && o.Templates != "style" {
+		return fail("Templates is %q: expected \"object\" or \"style\"", o.Templates)
+	}
+	for _, f := range []struct {
+		name     string
+		v, lo, hi int
+	}{
+		{"MaxTrainSteps", o.MaxTrainSteps, 1, 1 << 30}, {"BatchSize", o.BatchSize, 1, 1024},
+		{"GradientAccumulation", o.GradientAccumulation, 1, 1 << 20}, {"ValidateEvery", o.ValidateEvery, 0, 1 << 30},
+	} {
+		if f.v < f.lo || f.v > f.hi {
+			return fail("%s is %d: expected %d to %d", f.name, f.v, f.lo, f.hi)
+		}
+	}
+	if o.Resolution <= 0 || o.Resolution%multiple != 0 {
+		return fail("Resolution is %d: expected a positive multiple of %d for this model", o.Resolution, multiple)
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	for _, f := range []struct {
+		name   string
+		v      float64
+		lo, hi float64
+	}{
+		{"LearningRate", o.LearningRate, 1e-12, 10}, {"Beta1", o.Beta1, 0, 1 - 1e-12}, {"Beta2", o.Beta2, 0, 1 - 1e-12},
+		{"Epsilon", o.Epsilon, 1e-30, 1}, {"WeightDecay", o.WeightDecay, 0, 1}, {"FlipProb", o.FlipProb, 0, 1},
+		{"NestedDropoutProb", o.NestedDropoutProb, 0, 1},
+	} {
+		if !finite(f.v) || f.v < f.lo || f.v > f.hi {
+			return fail("%s is %g: expected %g to %g", f.name, f.v, f.lo, f.hi)
+		}
+	}
+	if o.ValidateEvery > 0 && o.OnValidate == nil {
+		return fail("ValidateEvery is %d but OnValidate is nil: set the function that validates", o.ValidateEvery)
+	}
+	if o.ResumeFrom == "latest" && o.OutputDir == "" {
+		return fail("ResumeFrom is \"latest\" but OutputDir is empty: expected the folder holding checkpoint-<step>")
+	}
+	return nil
+}
+
+// effectiveLR is the learning rate of the optimizer: LearningRate × BatchSize × GradientAccumulation
+// unless NoScaleLR.
+func (o TrainOptions) effectiveLR() float64 {
+	if o.NoScaleLR {
+		return o.LearningRate
+	}
+	return o.LearningRate * float64(o.BatchSize*o.GradientAccumulation)
+}
+
+// templates returns the caption templates selected by o.Templates.
+func (o TrainOptions) templates() []string {
+	if o.Templates == "style" {
+		return StyleTemplates
+	}
+	return ObjectTemplates
+}

@@ -1,29 +1,20 @@
 package clip
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/org/neti/internal/backend"
+	"github.com/org/neti/internal/tensortest"
 	"github.com/stretchr/testify/require"
-)
-
-var (
-	testBackendOnce sync.Once
-	testBackend     backends.Backend
-	testBackendErr  error
 )
 
 // cpuBackend is the CPU backend shared by the tests of this package.
 func cpuBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	testBackendOnce.Do(func() { testBackend, testBackendErr = backend.New("") })
-	require.NoError(t, testBackendErr)
-	return testBackend
+	return tensortest.Backend(t)
 }
 
 // tinyConfig is a small CLIPTextConfig with SD 1.x's legacy special ids (eos_token_id 2).

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -13,7 +12,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/neti/internal/backend"
 	"github.com/org/neti/internal/safetensors"
 	"github.com/org/neti/internal/tensortest"
 	"github.com/org/neti/internal/weights"
@@ -30,16 +28,10 @@ func referencePath(model string) string {
 	return filepath.Join(repoTestdata, "reference", model, "unet.safetensors")
 }
 
-// sharedBackend is the one CPU backend of the package's tests: tensors are bound to the backend they were
-// first used on, so every test uses the same instance.
-var sharedBackend = sync.OnceValues(func() (backends.Backend, error) { return backend.New("") })
-
-// testBackend returns the CPU backend used by the tests.
+// testBackend returns the CPU backend shared by the package's tests.
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := sharedBackend()
-	require.NoError(t, err)
-	return b
+	return tensortest.Backend(t)
 }
 
 // loadTiny parses the config of a tiny model's UNet and loads its weights into a new context under the

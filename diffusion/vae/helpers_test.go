@@ -1,9 +1,7 @@
 package vae
 
 import (
-	"math"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -14,7 +12,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/neti/internal/backend"
 	"github.com/org/neti/internal/safetensors"
 	"github.com/org/neti/internal/tensortest"
 	"github.com/org/neti/internal/weights"
@@ -55,31 +52,14 @@ func loadWeights(t testing.TB, cfg Config, path string) *context.Context {
 	return ctx
 }
 
-// checkClose is tensortest.AllClose that also logs the measured max |Δ|.
+// checkClose is tensortest.AllClose at the parity tolerance (it logs the measured max |Δ|).
 func checkClose(t *testing.T, want, got *tensors.Tensor, what string) {
 	t.Helper()
-	if !tensortest.AllClose(t, want, got, parityAtol, what) {
-		return
-	}
-	w, err := tensortest.Float64s(want)
-	require.NoError(t, err)
-	g, err := tensortest.Float64s(got)
-	require.NoError(t, err)
-	maxDelta := 0.0
-	for i := range w {
-		maxDelta = max(maxDelta, math.Abs(w[i]-g[i]))
-	}
-	t.Logf("%s %v: max |Δ| = %.3g", what, got.Shape().Dimensions, maxDelta)
+	tensortest.AllClose(t, want, got, parityAtol, what)
 }
-
-// testBackend is the CPU backend shared by this package's tests (tensors on a backend cannot be passed to
-// another instance).
-var testBackend = sync.OnceValues(func() (backends.Backend, error) { return backend.New("") })
 
 // newBackend returns the shared CPU test backend.
 func newBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	be, err := testBackend()
-	require.NoError(t, err)
-	return be
+	return tensortest.Backend(t)
 }

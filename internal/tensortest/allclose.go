@@ -17,6 +17,7 @@ import (
 )
 
 // AllClose checks that want and got have the same dimensions and that max |want - got| <= atol, elementwise.
+// On success it logs the measured max |Δ| (visible with go test -v), so parity margins can be reported.
 //
 // The dtypes may differ (e.g. a float16 result against a float32 reference): values are compared as float64.
 // Two NaNs at the same position are equal; a NaN against a number, or infinities of different sign, count as
@@ -43,6 +44,7 @@ func AllClose(t testing.TB, want, got *tensors.Tensor, atol float64, msgAndArgs 
 	}
 	worst, maxDelta := maxAbsDiff(wantFlat, gotFlat)
 	if maxDelta <= atol {
+		t.Logf("AllClose %s: max |Δ| = %.3g (atol %.3g)", describe(msgAndArgs), maxDelta, atol)
 		return true
 	}
 	msg := fmt.Sprintf("AllClose: max |Δ| = %.6g > atol %.3g; shape want %s, got %s; worst at flat index %d = %v: "+
@@ -66,11 +68,23 @@ func AllCloseFloats(t testing.TB, want, got []float32, atol float64, msgAndArgs 
 	}
 	worst, maxDelta := maxAbsDiff(w, g)
 	if maxDelta <= atol {
+		t.Logf("AllCloseFloats %s: max |Δ| = %.3g (atol %.3g)", describe(msgAndArgs), maxDelta, atol)
 		return true
 	}
 	msg := fmt.Sprintf("AllCloseFloats: max |Δ| = %.6g > atol %.3g; length %d; worst at index %d: want %.8g, got %.8g",
 		maxDelta, atol, len(want), worst, w[worst], g[worst])
 	return assert.Fail(t, msg, msgAndArgs...)
+}
+
+// describe renders testify-style msgAndArgs (a message, or a format and its arguments) for logs.
+func describe(msgAndArgs []any) string {
+	if len(msgAndArgs) == 0 {
+		return ""
+	}
+	if format, ok := msgAndArgs[0].(string); ok {
+		return fmt.Sprintf(format, msgAndArgs[1:]...)
+	}
+	return fmt.Sprint(msgAndArgs...)
 }
 
 // maxAbsDiff returns the index and value of the largest |want[i] - got[i]| (NaN handling as in AllClose).

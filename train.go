@@ -353,12 +353,8 @@ func (t *trainer) run(ctx stdcontext.Context) (*Concept, error) {
 			}
 		}
 		if o.ValidateEvery > 0 && t.step%o.ValidateEvery == 0 {
-			snapshot, err := t.snapshot()
-			if err != nil {
+			if err := t.validate(ctx); err != nil {
 				return nil, err
-			}
-			if err := o.OnValidate(t.step, snapshot); err != nil {
-				return nil, fmt.Errorf("neti: train: validation at step %d: %w", t.step, err)
 			}
 		}
 		if o.OnStep != nil {

@@ -2,6 +2,7 @@ package neti
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"strings"
 )
@@ -96,11 +97,20 @@ type TrainOptions struct {
 	// uninterrupted. A missing checkpoint is an error. MaxTrainSteps may be raised to train further.
 	ResumeFrom string `json:"-"`
 
-	// ValidateEvery calls OnValidate every so many optimizer steps with the current concept (0: never).
+	// ValidateEvery generates validation images every so many optimizer steps (0: never): each of
+	// ValidationPrompts with each of ValidationSeeds, guided DPM-Solver++ at the model's size, written to
+	// OutputDir/validation/step-<step>/ and passed to OnValidate.
 	ValidateEvery int `json:"validation_steps,omitempty"`
-	// OnValidate receives the step and a snapshot of the concept, e.g. to generate ValidationPrompts with
-	// ValidationSeeds. An error stops training.
-	OnValidate func(step int, c *Concept) error `json:"-"`
+	// ValidationPrompts are the validation prompts, {} standing for the placeholder. Default
+	// ValidationPrompts.
+	ValidationPrompts []string `json:"validation_prompts,omitempty"`
+	// ValidationSeeds are the seeds of the validation images. Default ValidationSeeds.
+	ValidationSeeds []uint64 `json:"validation_seeds,omitempty"`
+	// ValidationInferenceSteps is the number of denoising steps of a validation image. Default 50.
+	ValidationInferenceSteps int `json:"validation_inference_steps,omitempty"`
+	// OnValidate, if set, receives the step, a snapshot of the concept and the validation images
+	// (prompt-major: image i·len(seeds) + j is prompt i with seed j). An error stops training.
+	OnValidate func(step int, c *Concept, images []*image.RGBA) error `json:"-"`
 	// OnStep, if set, is called after each optimizer step (and its checkpoint).
 	OnStep func(p TrainProgress) `json:"-"`
 	// OnNote, if set, receives remarks on the data (skipped files); the library never prints.
@@ -181,6 +191,13 @@ func (o TrainOptions) withDefaults(nativeResolution int) TrainOptions {
 	setFloat(&o.WeightDecay, defaultWeightDecay)
 	setFloat(&o.FlipProb, defaultFlipProb)
 	setFloat(&o.NestedDropoutProb, DefaultNestedDropoutProb)
+	if o.ValidationPrompts == nil {
+		o.ValidationPrompts = ValidationPrompts
+	}
+	if o.ValidationSeeds == nil {
+		o.ValidationSeeds = ValidationSeeds
+	}
+	setInt(&o.ValidationInferenceSteps, 50)
 	if o.NoWeightDecay {
 		o.WeightDecay = 0
 	}
@@ -212,7 +229,7 @@ func (o TrainOptions) validate(multiple int) error {
 		return fail("Templates is %q: expected \"object\" or \"style\"", o.Templates)
 	}
 	for _, f := range []struct {
-		name     string
+		name      string
 		v, lo, hi int
 	}{
 		{"MaxTrainSteps", o.MaxTrainSteps, 1, 1 << 30}, {"BatchSize", o.BatchSize, 1, 1024},
@@ -239,8 +256,16 @@ func (o TrainOptions) validate(multiple int) error {
 			return fail("%s is %g: expected %g to %g", f.name, f.v, f.lo, f.hi)
 		}
 	}
-	if o.ValidateEvery > 0 && o.OnValidate == nil {
-		return fail("ValidateEvery is %d but OnValidate is nil: set the function that validates", o.ValidateEvery)
+	if o.ValidateEvery > 0 {
+		for _, pr := range o.ValidationPrompts {
+			if strings.Count(pr, "{}") != 1 {
+				return fail("ValidationPrompts holds %q: expected exactly one {} for the placeholder", pr)
+			}
+		}
+		if len(o.ValidationSeeds) == 0 || o.ValidationInferenceSteps < 1 {
+			return fail("ValidationSeeds %v / ValidationInferenceSteps %d: expected seeds and at least one step",
+				o.ValidationSeeds, o.ValidationInferenceSteps)
+		}
 	}
 	if o.ResumeFrom == "latest" && o.OutputDir == "" {
 		return fail("ResumeFrom is \"latest\" but OutputDir is empty: expected the folder holding checkpoint-<step>")

@@ -194,9 +194,13 @@ func PlaceholderPositions(ids []int32, placeholderIDs []int32) ([]int32, error) 
 	return out, nil
 }
 
-// conceptChunk is the number of rows EncodeConcepts runs through the text encoder at a time (a multiple
-// of 16 layers), bounding the activations' memory; every chunk has this size, so one graph serves all.
-const conceptChunk = 64
+// conceptChunk is the most rows EncodeConcepts runs through the text encoder at a time, bounding the
+// activations' memory. Full chunks have this size and the last one is rounded up to a multiple of
+// conceptChunkStep, so a few graphs serve every step count with little padding.
+const (
+	conceptChunk     = 64
+	conceptChunkStep = 16
+)
 
 // EncodeConcepts computes the NeTI conditioning of prompt for sampling (spec §5, §7, §13 #5): for each
 // timestep of the sampler and each cross-attention layer, the keys and values states of the prompt with
@@ -241,9 +245,10 @@ func (p *Pipeline) encodeConcepts(prompt string, concepts []*Concept, timesteps,
 		return nil, nil, fmt.Errorf("neti: encode concepts: prompt %q: %w", prompt, err)
 	}
 
-	// Mapper outputs of every row, [rows, P, D] (padded to whole chunks with copies of the last row).
+	// Mapper outputs of every row, [rows, P, D] (padded with copies of the last row to whole chunks, the
+	// last one to a multiple of conceptChunkStep).
 	rows := len(timesteps) * layers
-	padded := (rows + conceptChunk - 1) / conceptChunk * conceptChunk
+	padded := (rows + conceptChunkStep - 1) / conceptChunkStep * conceptChunkStep
 	ts, ls := make([]int, padded), make([]int, padded)
 	for r := range padded {
 		src := min(r, rows-1)
@@ -275,10 +280,11 @@ func (p *Pipeline) encodeConcepts(prompt string, concepts []*Concept, timesteps,
 	posT := tensors.FromFlatDataAndDimensions(positions, 1, np)
 	var keyParts, valueParts []*tensors.Tensor
 	for start := 0; start < padded; start += conceptChunk {
+		size := min(conceptChunk, padded-start)
 		span := start * np * d
-		end := (start + conceptChunk) * np * d
-		out, err := exec.Exec(idsT, posT, tensors.FromFlatDataAndDimensions(words[span:end], conceptChunk, np, d),
-			tensors.FromFlatDataAndDimensions(bypass[span:end], conceptChunk, np, d))
+		end := (start + size) * np * d
+		out, err := exec.Exec(idsT, posT, tensors.FromFlatDataAndDimensions(words[span:end], size, np, d),
+			tensors.FromFlatDataAndDimensions(bypass[span:end], size, np, d))
 		if err != nil {
 			return nil, nil, err
 		}

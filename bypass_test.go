@@ -336,7 +336,7 @@ func TestEncodeConcepts(t *testing.T) {
 	c, err := p.InitConcept("<tiny-toy>", "a", 21)
 	require.NoError(t, err)
 	c.Truncation = 100
-	timesteps := []int{999, 749, 500, 250, 1} // 80 rows: two chunks of 64
+	timesteps := []int{999, 749, 500, 250, 1} // 80 rows: two chunks (64 + 16)
 	prompt := "a photo of <tiny-toy> on a table"
 	keys, values, err := p.EncodeConcepts(prompt, []*Concept{c}, timesteps)
 	require.NoError(t, err)

@@ -1,7 +1,10 @@
 package neti
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -116,23 +119,11 @@ type stepDenoiser func(input []float32, k int, batch [4]int) ([]float32, error)
 // n is the number of images; guided adds the negative prompt's plain states as the unconditional half.
 func (p *Pipeline) conceptDenoiser(prompt, negative string, plan *conceptPlan, timesteps []float64, n int,
 	guided bool) (stepDenoiser, error) {
-	ts := make([]int, len(timesteps))
-	for i, t := range timesteps {
-		ts[i] = int(math.Round(t))
-	}
-	keys, values, err := p.encodeConcepts(prompt, plan.concepts, ts, plan.truncations)
+	cond, err := p.conditioning(prompt, plan, timesteps)
 	if err != nil {
 		return nil, err
 	}
-	layers := len(p.unet.CrossAttentionLayers())
-	stepKeys, err := splitRows(keys, layers)
-	if err != nil {
-		return nil, err
-	}
-	stepValues, err := splitRows(values, layers)
-	if err != nil {
-		return nil, err
-	}
+	stepKeys, stepValues := cond.keys, cond.values
 	var uncond *tensors.Tensor
 	if guided {
 		if uncond, err = p.encodePrompts([]string{negative}, n); err != nil {
@@ -154,6 +145,65 @@ func (p *Pipeline) conceptDenoiser(prompt, negative string, plan *conceptPlan, t
 		}
 		return tensors.MustCopyFlatData[float32](out), nil
 	}, nil
+}
+
+// conceptConditioning is the NeTI conditioning of one prompt: keys and values [layers, 77, D] of each
+// sampler step, with the key of what it was computed from.
+type conceptConditioning struct {
+	key          string
+	keys, values []*tensors.Tensor
+}
+
+// conditioning returns the per-step states of prompt with plan's concepts at the sampler's timesteps
+// (rounded to integers for the mapper): from the pipeline's one-entry cache when the prompt, concepts
+// (weights included), truncations and timesteps are those of the previous call, so that further seeds or
+// images of a prompt cost no text-encoder work, as the original computes them once per prompt (spec §7).
+func (p *Pipeline) conditioning(prompt string, plan *conceptPlan, timesteps []float64) (*conceptConditioning, error) {
+	ts := make([]int, len(timesteps))
+	for i, t := range timesteps {
+		ts[i] = int(math.Round(t))
+	}
+	var key strings.Builder
+	fmt.Fprintf(&key, "%q %v %v", prompt, ts, plan.truncations)
+	for _, c := range plan.concepts {
+		fmt.Fprintf(&key, " %s", c.fingerprint())
+	}
+	if p.conceptCache != nil && p.conceptCache.key == key.String() {
+		return p.conceptCache, nil
+	}
+	p.conceptCache = nil // release the previous states before computing new ones
+	keys, values, err := p.encodeConcepts(prompt, plan.concepts, ts, plan.truncations)
+	if err != nil {
+		return nil, err
+	}
+	layers := len(p.unet.CrossAttentionLayers())
+	cond := &conceptConditioning{key: key.String()}
+	if cond.keys, err = splitRows(keys, layers); err != nil {
+		return nil, err
+	}
+	if cond.values, err = splitRows(values, layers); err != nil {
+		return nil, err
+	}
+	p.conceptCache = cond
+	return cond, nil
+}
+
+// fingerprint identifies everything of c that its conditioning depends on: placeholder, α, mapper
+// configuration and a 64-bit FNV-1a hash of the weights.
+func (c *Concept) fingerprint() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := fnv.New64a()
+	for _, name := range slices.Sorted(maps.Keys(c.weights)) {
+		w := c.weights[name]
+		buf := make([]byte, len(name), len(name)+4*len(w))
+		copy(buf, name)
+		for _, v := range w {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+		h.Write(buf)
+	}
+	return fmt.Sprintf("%q/%v/%+v/%x", c.Placeholder, c.Alpha, c.Mapper, h.Sum64())
 }
 
 // conceptDenoise returns (building it once) the UNet graph with per-layer conditioning. Inputs: sample

@@ -75,6 +75,21 @@ func TestGenerateWithConcept(t *testing.T) {
 	assert.Equal(t, coarse, latentsOf(t, p, prompt, opts), "GenerateOptions.Truncation overrides Concept.Truncation")
 	c.Truncation = c.Mapper.Hidden
 
+	// The conditioning is cached for the last prompt and recomputed when the concept's weights change.
+	assert.Equal(t, full, latentsOf(t, p, prompt, opts))
+	cached := p.conceptCache
+	require.NotNil(t, cached)
+	latentsOf(t, p, prompt, other)
+	assert.Same(t, cached, p.conceptCache, "another seed of the same prompt reuses the conditioning")
+	ws := c.Weights()
+	bias := tensors.MustCopyFlatData[float32](ws["output_layer.0.bias"])
+	bias[0] += 0.5
+	ws["output_layer.0.bias"] = tensors.FromFlatDataAndDimensions(bias, len(bias))
+	require.NoError(t, c.SetWeights(ws))
+	changed := latentsOf(t, p, prompt, opts)
+	assert.NotSame(t, cached, p.conceptCache, "new weights, new conditioning")
+	assert.Greater(t, maxAbsDiff(full, changed), 1e-5, "changed weights change the result")
+
 	unguided := opts
 	unguided.GuidanceScale = 1
 	unguided.NumImages = 2

@@ -41,6 +41,8 @@ type Pipeline struct {
 	// conceptDenoiseExec is the UNet graph with per-layer conditioning (conceptgen.go).
 	conceptEncodeExecs map[string]*context.Exec
 	conceptDenoiseExec *context.Exec
+	// conceptCache is the conditioning of the last prompt generated with concepts (conceptgen.go).
+	conceptCache *conceptConditioning
 }
 
 // LoadPipeline loads a Stable Diffusion 1.x or 2.x model in diffusers format from a local folder, or from

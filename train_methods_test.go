@@ -1,0 +1,72 @@
+package neti
+
+import (
+	stdcontext "context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// distinctEmbeds evaluates the concept's word vector at several timesteps for every layer and counts the
+// distinct vectors, overall and per layer.
+func distinctEmbeds(t *testing.T, c *Concept) (overall int, perLayer []int) {
+	t.Helper()
+	all := map[string]bool{}
+	for l := range c.Mapper.NumLayers {
+		layer := map[string]bool{}
+		for _, ts := range []int{0, 1, 333, 500, 999} {
+			word, bypass, err := c.Embed(ts, l)
+			require.NoError(t, err)
+			assert.Nil(t, bypass, "baselines have no bypass")
+			key := fmt.Sprint(word)
+			all[key], layer[key] = true, true
+		}
+		perLayer = append(perLayer, len(layer))
+	}
+	return len(all), perLayer
+}
+
+// TestTrainBaselines trains TI and P+ for one step in the same trainer and checks their representation:
+// TI gives one vector for every (t, ℓ), P+ one per layer (constant over t, different across layers), and
+// both moved away from their initialisation (the super-category's embedding).
+func TestTrainBaselines(t *testing.T) {
+	p := loadTiny(t)
+	images := writeTestImages(t, filepath.Join(t.TempDir(), "images"), 2)
+	init, err := p.tokenEmbedding("good")
+	require.NoError(t, err)
+	for _, method := range []string{MethodTI, MethodPPlus} {
+		t.Run(method, func(t *testing.T) {
+			opts := tinyTrainOptions("", 1)
+			opts.Method, opts.GradientAccumulation = method, 1
+			c, err := TrainConcept(stdcontext.Background(), p, []string{images}, opts)
+			require.NoError(t, err)
+			assert.False(t, c.Mapper.Bypass)
+			overall, perLayer := distinctEmbeds(t, c)
+			word, _, err := c.Embed(500, 3)
+			require.NoError(t, err)
+			assert.NotEqual(t, init, word, "the vector was trained")
+			switch method {
+			case MethodTI:
+				assert.Equal(t, 1, overall, "TI: one vector for all timesteps and layers")
+			case MethodPPlus:
+				assert.Equal(t, c.Mapper.NumLayers, overall, "P+: one vector per layer")
+				for l, n := range perLayer {
+					assert.Equal(t, 1, n, "P+: layer %d constant over t", l)
+				}
+			}
+		})
+	}
+	// Before training, both start at the super-category's embedding everywhere.
+	tr := &trainer{p: p, opts: tinyTrainOptions("", 1).withDefaults(64), data: &TrainImages{}}
+	tr.opts.Method = MethodPPlus
+	c, err := tr.initConcept()
+	require.NoError(t, err)
+	for _, l := range []int{0, 15} {
+		word, _, err := c.Embed(700, l)
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, init, word, 1e-6, "P+ initial vector at layer %d", l)
+	}
+}

@@ -5,6 +5,7 @@
 //
 //	neti generate --pretrained_model_name_or_path DIR_OR_ID [flags] "prompt"
 //	neti inspect DIR_OR_ID
+//	neti train --pretrained_model_name_or_path DIR --train_data_dir DIR --placeholder_token TOKEN [flags]
 //
 // Run "neti <command> -h" for the flags of each command. The backend is chosen by --backend or the
 // GOMLX_BACKEND environment variable (default: the CPU).
@@ -39,6 +40,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"generate": runGenerate,
 	"inspect":  runInspect,
 	"toyworld": runToyworld,
+	"train":    runTrain,
 }
 
 // run is the whole program without process globals, so tests can call it.
@@ -64,6 +66,7 @@ Commands:
   generate   generate images from a prompt with a diffusers model
   inspect    show a model's components, configurations and parameter counts
   toyworld   the procedural toy world: dataset, concepts, render, measure
+  train      learn a concept (NeTI, TI or P+) from images of it
 
 Run "neti <command> -h" for its flags.
 `

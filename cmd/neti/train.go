@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/org/neti"
+)
+
+// runTrain is "neti train": learn a concept from a folder of images, with diffusers' textual-inversion
+// flag names. The data is checked before the model loads; progress is drawn on stderr.
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("pretrained_model_name_or_path", "", "diffusers model folder or Hugging Face id in the local cache")
+	data := fs.String("train_data_dir", "", "folder of PNG/JPEG images of the concept (comma-separated folders or files)")
+	placeholder := fs.String("placeholder_token", "", "new token for the concept, e.g. \"<cat-toy>\"")
+	initializer := fs.String("initializer_token", "object", "one-token super-category word (sets the norm; TI/P+ start from it)")
+	method := fs.String("method", neti.MethodNeTI, "what to learn: "+strings.Join(neti.TrainMethods, ", "))
+	noBypass := fs.Bool("no_bypass", false, "disable NeTI's textual bypass")
+	property := fs.String("learnable_property", "object", "caption templates: object or style")
+	resolution := fs.Int("resolution", 0, "training image size in pixels (default: the model's, 512 for SD 1.x)")
+	centerCrop := fs.Bool("center_crop", true, "centre-crop images to a square (false squashes them as the original NeTI)")
+	steps := fs.Int("max_train_steps", 0, "optimizer steps (default 1000, or the preset's)")
+	lr := fs.Float64("learning_rate", 0, "base learning rate (default 1e-3, or the preset's)")
+	scaleLR := fs.Bool("scale_lr", true, "multiply the learning rate by batch size × accumulation")
+	batch := fs.Int("train_batch_size", 0, "images per micro-batch (default 2)")
+	accumulation := fs.Int("gradient_accumulation_steps", 0, "micro-batches per optimizer step (default 4, or the preset's)")
+	seed := fs.Uint64("seed", 0, "seed of everything random")
+	output := fs.String("output_dir", "neti-concept", "folder for checkpoints, loss.jsonl and the final concept")
+	resume := fs.String("resume_from_checkpoint", "", "checkpoint folder to resume, or \"latest\" in --output_dir")
+	every := fs.Int("checkpointing_steps", 0, "steps between checkpoints (default 250, or the preset's; negative: none)")
+	limit := fs.Int("checkpoints_total_limit", 0, "checkpoints kept (default 3; negative: all)")
+	validation := fs.Int("validation_steps", 0, "steps between validation images (0: none)")
+	preset := fs.String("preset", "", "\"toy\": small settings for tiny and toy models (neti.ToyPreset)")
+	backendName := fs.String("backend", "", "GoMLX backend: go (CPU), xla:cuda, xla:cpu or a PJRT plugin path (default: $GOMLX_BACKEND, else CPU)")
+	dtype := fs.String("dtype", "float32", "precision of the frozen model: float32, bfloat16 or float16 (the concept trains in float32)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: neti train --pretrained_model_name_or_path DIR --train_data_dir DIR --placeholder_token TOKEN [flags]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return fmt.Errorf("train takes flags only; got arguments %q", fs.Args())
+	}
+	for _, req := range []struct{ flag, value string }{
+		{"pretrained_model_name_or_path", *model}, {"train_data_dir", *data}, {"placeholder_token", *placeholder},
+	} {
+		if req.value == "" {
+			return fmt.Errorf("train: --%s is required", req.flag)
+		}
+	}
+
+	var opts neti.TrainOptions
+	switch *preset {
+	case "":
+	case "toy":
+		opts = neti.ToyPreset()
+	default:
+		return fmt.Errorf("train: --preset %q: expected \"toy\" or nothing", *preset)
+	}
+	opts.Placeholder, opts.SuperCategory, opts.Method, opts.NoBypass = *placeholder, *initializer, *method, *noBypass
+	opts.Templates, opts.Resolution, opts.Squash, opts.Seed = *property, *resolution, !*centerCrop, *seed
+	opts.OutputDir, opts.ResumeFrom, opts.ValidateEvery = *output, *resume, *validation
+	setIfGiven := func(dst *int, v int) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	setIfGiven(&opts.MaxTrainSteps, *steps)
+	setIfGiven(&opts.BatchSize, *batch)
+	setIfGiven(&opts.GradientAccumulation, *accumulation)
+	setIfGiven(&opts.CheckpointEvery, *every)
+	setIfGiven(&opts.KeepCheckpoints, *limit)
+	if *lr != 0 {
+		opts.LearningRate = *lr
+	}
+	if !*scaleLR {
+		opts.NoScaleLR = true
+	}
+	inputs := strings.Split(*data, ",")
+
+	// The data first: a bad folder is reported before the model loads.
+	images, err := neti.LoadTrainImages(inputs)
+	if err != nil {
+		return err
+	}
+	for _, note := range images.Notes {
+		fmt.Fprintln(stderr, note)
+	}
+	start := time.Now()
+	p, err := neti.LoadPipeline(*model, neti.LoadOptions{Backend: *backendName, DType: *dtype})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	fmt.Fprintf(stderr, "loaded %s on %s in %s; %d training images\n", p.Dir, p.Backend(),
+		time.Since(start).Round(time.Millisecond), len(images.Files))
+
+	opts.OnStep = func(pr neti.TrainProgress) {
+		eta := time.Duration(pr.ETA * float64(time.Second)).Round(time.Second)
+		fmt.Fprintf(stderr, "\rstep %d/%d  loss %.4f  %.2f steps/s  ETA %s   ", pr.Step, pr.Total, pr.Loss, pr.StepsPerSecond, eta)
+		if pr.Checkpoint != "" {
+			fmt.Fprintf(stderr, "\nsaved %s\n", pr.Checkpoint)
+		}
+	}
+	opts.OnValidate = func(step int, _ *neti.Concept, imgs []*image.RGBA) error {
+		fmt.Fprintf(stderr, "\nvalidation images of step %d in %s/validation/step-%d\n", step, *output, step)
+		return nil
+	}
+	c, err := neti.TrainConcept(ctx, p, inputs, opts)
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%s, %q, %s)\n", neti.FinalConceptPath(*output, c.Placeholder), *method, c.Placeholder,
+		time.Since(start).Round(time.Second))
+	return nil
+}

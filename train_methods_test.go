@@ -29,18 +29,21 @@ func distinctEmbeds(t *testing.T, c *Concept) (overall int, perLayer []int) {
 	return len(all), perLayer
 }
 
-// TestTrainBaselines trains TI and P+ for one step in the same trainer and checks their representation:
+// TestTrainBaselines trains TI, P+ and NeTI without bypass for one step in the same trainer and checks their representation:
 // TI gives one vector for every (t, ℓ), P+ one per layer (constant over t, different across layers), and
-// both moved away from their initialisation (the super-category's embedding).
+// NeTI one per (t, ℓ); all moved away from the super-category's embedding (the baselines' initialisation).
 func TestTrainBaselines(t *testing.T) {
 	p := loadTiny(t)
 	images := writeTestImages(t, filepath.Join(t.TempDir(), "images"), 2)
 	init, err := p.tokenEmbedding("good")
 	require.NoError(t, err)
-	for _, method := range []string{MethodTI, MethodPPlus} {
+	for _, method := range []string{MethodTI, MethodPPlus, "neti-no-bypass"} {
 		t.Run(method, func(t *testing.T) {
 			opts := tinyTrainOptions("", 1)
 			opts.Method, opts.GradientAccumulation = method, 1
+			if method == "neti-no-bypass" {
+				opts.Method, opts.NoBypass = MethodNeTI, true
+			}
 			c, err := TrainConcept(stdcontext.Background(), p, []string{images}, opts)
 			require.NoError(t, err)
 			assert.False(t, c.Mapper.Bypass)
@@ -51,6 +54,8 @@ func TestTrainBaselines(t *testing.T) {
 			switch method {
 			case MethodTI:
 				assert.Equal(t, 1, overall, "TI: one vector for all timesteps and layers")
+			case "neti-no-bypass":
+				assert.Equal(t, 5*c.Mapper.NumLayers, overall, "NeTI: a vector per (t, ℓ)")
 			case MethodPPlus:
 				assert.Equal(t, c.Mapper.NumLayers, overall, "P+: one vector per layer")
 				for l, n := range perLayer {

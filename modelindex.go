@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/org/neti/diffusion"
 )
 
 // modelIndex is a diffusers model_index.json: the pipeline class and, per component, [library, class].
@@ -29,8 +31,8 @@ var requiredComponents = map[string][]string{
 	"tokenizer":    {"CLIPTokenizer", "CLIPTokenizerFast"},
 	"unet":         {"UNet2DConditionModel"},
 	"vae":          {"AutoencoderKL"},
-	"scheduler": {"PNDMScheduler", "DDIMScheduler", "DDPMScheduler", "EulerDiscreteScheduler",
-		"EulerAncestralDiscreteScheduler", "DPMSolverMultistepScheduler", "LMSDiscreteScheduler"},
+	// Any scheduler class whose configuration describes a DDPM noise schedule can drive neti's samplers.
+	"scheduler": diffusion.SupportedSchedulerClasses,
 }
 
 // readModelIndex reads and checks dir/model_index.json before anything heavy is loaded: the pipeline class
@@ -70,7 +72,8 @@ func readModelIndex(dir string) (*modelIndex, error) {
 		return nil, fmt.Errorf("neti: %s holds pipeline class %q; expected StableDiffusionPipeline "+
 			"(Stable Diffusion 1.x or 2.x in diffusers format)", path, idx.Class)
 	}
-	for component, classes := range requiredComponents {
+	for _, component := range slices.Sorted(maps.Keys(requiredComponents)) {
+		classes := requiredComponents[component]
 		got, ok := idx.Components[component]
 		if !ok || got[1] == "" {
 			return nil, fmt.Errorf("neti: %s lists no %q component; a Stable Diffusion folder needs %s",

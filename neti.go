@@ -49,6 +49,13 @@ type Pipeline struct {
 // the Hugging Face cache by its id ("org/name"; neti never downloads). The folder, its components and
 // their configurations are checked before any weights are read.
 func LoadPipeline(pathOrID string, opts LoadOptions) (p *Pipeline, err error) {
+	// Runs last: whatever failed (an error or a recovered panic), release what was acquired.
+	defer func() {
+		if err != nil && p != nil {
+			p.Close()
+			p = nil
+		}
+	}()
 	defer recoverError("load pipeline", &err)
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
@@ -81,17 +88,28 @@ func LoadPipeline(pathOrID string, opts LoadOptions) (p *Pipeline, err error) {
 		}
 	}
 	if p.tokenizer, err = clip.LoadTokenizer(filepath.Join(dir, "tokenizer")); err != nil {
-		return nil, err
+		return p, err
+	}
+	if got, want := p.tokenizer.VocabSize(), p.text.VocabSize; got > want {
+		return p, fmt.Errorf("neti: %s: the tokenizer has %d tokens but the text encoder's table has %d rows; "+
+			"the components come from different models", dir, got, want)
+	}
+	if got, want := p.tokenizer.MaxLength(), p.text.MaxPositionEmbeddings; got > want {
+		return p, fmt.Errorf("neti: %s: the tokenizer pads to %d tokens but the text encoder has %d positions; "+
+			"the components come from different models", dir, got, want)
 	}
 	if p.backend, err = backend.New(opts.Backend); err != nil {
-		p.tokenizer.Close()
-		return nil, err
+		return p, err
+	}
+	if !p.backend.Capabilities().DTypes[p.dtype] {
+		return p, fmt.Errorf("neti: LoadOptions.DType is %q but the backend %s does not support it; "+
+			"use \"float32\" (or \"bfloat16\" on the CPU), or a GPU backend such as xla:cuda for float16",
+			opts.DType, p.backend.Name())
 	}
 	p.ctx = context.New()
 	p.ctx.SetParam(nn.ParamDType, p.dtype) // tables looked up by integer ids (token embeddings)
 	if err := p.loadWeights(opts.Variant); err != nil {
-		p.Close()
-		return nil, err
+		return p, err
 	}
 	return p, nil
 }
@@ -99,7 +117,8 @@ func LoadPipeline(pathOrID string, opts LoadOptions) (p *Pipeline, err error) {
 // Backend describes the backend the pipeline runs on (name and device).
 func (p *Pipeline) Backend() string { return backend.Describe(p.backend) }
 
-// Close releases the tokenizer and the compiled graphs. The Pipeline must not be used afterwards.
+// Close releases the tokenizer, the compiled graphs, the weights and the backend. The Pipeline must not be
+// used afterwards; a second Close does nothing.
 func (p *Pipeline) Close() {
 	execs := []*context.Exec{p.encodeExec, p.denoiseExec, p.decodeExec, p.conceptDenoiseExec}
 	for _, e := range p.conceptEncodeExecs {
@@ -110,8 +129,18 @@ func (p *Pipeline) Close() {
 			e.Finalize()
 		}
 	}
+	p.encodeExec, p.denoiseExec, p.decodeExec, p.conceptDenoiseExec, p.conceptEncodeExecs = nil, nil, nil, nil, nil
 	if p.tokenizer != nil {
 		p.tokenizer.Close()
+		p.tokenizer = nil
+	}
+	if p.ctx != nil {
+		p.ctx.Finalize()
+		p.ctx = nil
+	}
+	if p.backend != nil {
+		p.backend.Finalize()
+		p.backend = nil
 	}
 }
 

@@ -2,7 +2,10 @@ package neti
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/org/neti/diffusion"
 )
 
 // LoadOptions configures LoadPipeline. The zero value is valid: float32 weights on the default backend.
@@ -74,7 +77,7 @@ type GenerateOptions struct {
 }
 
 // Samplers lists the names accepted by GenerateOptions.Sampler.
-var Samplers = []string{"dpm++2m", "ddim", "euler"}
+var Samplers = diffusion.SamplerNames
 
 func (o GenerateOptions) withDefaults() GenerateOptions {
 	if o.Steps == 0 {
@@ -94,8 +97,8 @@ func (o GenerateOptions) withDefaults() GenerateOptions {
 
 // validate checks the options once defaults are applied; multiple is the pixel multiple sizes must have.
 func (o GenerateOptions) validate(multiple int) error {
-	if o.Steps < 1 || o.Steps > 1000 {
-		return fmt.Errorf("neti: GenerateOptions.Steps is %d; expected 1 to 1000", o.Steps)
+	if o.Steps < 1 {
+		return fmt.Errorf("neti: GenerateOptions.Steps is %d; expected at least 1 (at most the schedule's num_train_timesteps)", o.Steps)
 	}
 	if o.GuidanceScale < 1 {
 		return fmt.Errorf("neti: GenerateOptions.GuidanceScale is %g; expected ≥ 1 (1 disables guidance)", o.GuidanceScale)
@@ -107,11 +110,7 @@ func (o GenerateOptions) validate(multiple int) error {
 		return fmt.Errorf("neti: GenerateOptions.Truncation is %d; expected 0 (each concept's own) or 1..Mapper.Hidden",
 			o.Truncation)
 	}
-	known := false
-	for _, s := range Samplers {
-		known = known || s == o.Sampler
-	}
-	if !known {
+	if !slices.Contains(Samplers, o.Sampler) {
 		return fmt.Errorf("neti: GenerateOptions.Sampler is %q; expected one of %s", o.Sampler, strings.Join(Samplers, ", "))
 	}
 	for _, side := range []struct {

@@ -120,3 +120,19 @@ func TestInspectRealConfigs(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadPipelineFloat16OnCPU: the CPU backend has no float16; the error says so (no panic, nothing leaks).
+func TestLoadPipelineFloat16OnCPU(t *testing.T) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go", DType: "float16"})
+	require.Error(t, err)
+	assert.Nil(t, p)
+	assert.Contains(t, err.Error(), `DType is "float16"`)
+	assert.Contains(t, err.Error(), "bfloat16")
+}
+
+func TestCloseTwice(t *testing.T) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
+	require.NoError(t, err)
+	p.Close()
+	assert.NotPanics(t, p.Close)
+}

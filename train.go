@@ -34,6 +34,12 @@ import (
 // random draw comes from seeded PCG streams saved in checkpoints, so a resumed run is bit-identical to an
 // uninterrupted one on the same backend.
 //
+// The optimizer is our own AdamW (adamW, PyTorch's update rule) over the trained tensors only, its moments
+// kept in Go so that checkpoints hold them exactly; the step graph returns the loss and the gradients,
+// which are averaged over the micro-batches on the host (a few MB per step for the default mapper).
+// GoMLX's optimizers were not used: they update every trainable variable of the context and keep their
+// state in context variables, and the pipeline shares one context with the mapper.
+//
 // Files go to opts.OutputDir (checkpoints, loss.jsonl, the final concept). Cancelling ctx stops between
 // micro-batches and returns ctx's error. The Pipeline's tokenizer keeps the placeholder registered.
 func TrainConcept(ctx stdcontext.Context, p *Pipeline, inputs []string, opts TrainOptions) (c *Concept, err error) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/stretchr/testify/assert"
@@ -125,7 +126,8 @@ func TestTrainKilledChild(t *testing.T) {
 	opts.OnStep = func(pr TrainProgress) {
 		if pr.Step == 3 {
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {}
+			time.Sleep(time.Minute) // the kill takes effect before this ends
+			os.Exit(3)
 		}
 	}
 	_, err := TrainConcept(stdcontext.Background(), p, []string{filepath.Join(dir, "images")}, opts)

@@ -57,7 +57,9 @@ func components(text *clip.Config, u *unet.Config, v vae.Config) []component {
 				latents := graph.Parameter(g, "latents", shapes.Make(dtype, 1, v.LatentChannels, 2, 2))
 				vae.Decode(ctx, v, latents)
 			},
-			loadOptions: func(o *weights.Options) { o.Rename = vae.LegacyName },
+			// Checkpoints from older diffusers name the mid-block attention query/key/value/proj_attn and may
+			// store its projections as 1x1 convolutions.
+			loadOptions: func(o *weights.Options) { o.Rename, o.Reshape = vae.LegacyName, vae.LegacyDims },
 		},
 	}
 }

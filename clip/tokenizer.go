@@ -223,9 +223,9 @@ func (t *Tokenizer) Decode(ids []int32, skipSpecial bool) string {
 		u[i] = uint32(id)
 	}
 	t.mu.RLock()
+	defer t.mu.RUnlock()
 	t.mustBeOpen()
 	text := t.rust.Decode(u, skipSpecial)
-	t.mu.RUnlock()
 	return strings.TrimSpace(strings.ReplaceAll(text, "</w>", " "))
 }
 

@@ -22,7 +22,7 @@ const toyworldUsage = `usage: neti toyworld <dataset|concepts|render|measure|voc
                                               combinations are left out unless --all
   concepts --out DIR                          the concepts' training images and concept.json files
   render   --scene JSON | --caption TEXT [--seed S] --out FILE.png
-  measure  FILE.png [--json]                  classified attributes (and all measurements with --json)
+  measure  [--json] FILE.png                  classified attributes (and all measurements with --json)
   vocab                                       caption vocabulary, held-out prompts and concepts as JSON
 `
 

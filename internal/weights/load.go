@@ -1,6 +1,7 @@
 package weights
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,9 +32,14 @@ type Options struct {
 	// are used; if there are none, every tensor of the file is loaded without checks.
 	Expected []Var
 
-	// Rename maps a file tensor name to the model's name, for the rare non-1:1 case (see LegacyVAEAttention);
+	// Rename maps a file tensor name to the model's name, for the rare non-1:1 case (e.g. vae.LegacyName);
 	// returning false drops the tensor. Nil keeps names as they are.
 	Rename func(name string) (string, bool)
+
+	// Reshape, if set, may give a file tensor (by its model name) other dimensions with the same number of
+	// elements, for layouts that differ only by unit axes (e.g. old VAE attention stored as 1x1 convolutions
+	// [C, C, 1, 1] where the model has Linear [C, C]: vae.LegacyDims). It returns false to keep the shape.
+	Reshape func(name string, dims []int) ([]int, bool)
 
 	// Ignore lists names skipped on both sides: a file tensor with such a name (before or after Rename) is
 	// not loaded, and an expected variable with such a name may be absent from the file. An entry ending
@@ -118,6 +124,9 @@ func Load(ctx *context.Context, f *safetensors.File, opts Options) error {
 			dtype = want.Shape.DType // The model's own float dtype.
 		}
 		value, err := f.Tensor(ft.fileName, dtype)
+		if err == nil {
+			value, err = withDims(value, ft.info.Shape)
+		}
 		if err != nil {
 			return fmt.Errorf("weights: load %s: %w", f.Path(), err)
 		}
@@ -154,7 +163,13 @@ func selectTensors(f *safetensors.File, opts *Options) (map[string]fileTensor, e
 			continue
 		}
 		info, _ := f.Info(fileName)
-		selected[name] = fileTensor{fileName: fileName, info: info}
+		ft := fileTensor{fileName: fileName, info: info}
+		if opts.Reshape != nil {
+			if dims, ok := opts.Reshape(name, info.Shape); ok && product(dims) == product(info.Shape) {
+				ft.info.Shape = dims // loaded with these dimensions; the bytes are the same, row-major
+			}
+		}
+		selected[name] = ft
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("weights: load %s: unusable tensor names (fix with Options.Rename or Ignore): %s",
@@ -198,6 +213,29 @@ func compare(path, scope string, selected map[string]fileTensor, expected []Var,
 	slices.Sort(e.Unexpected)
 	slices.Sort(e.Mismatched)
 	return e
+}
+
+// product is the number of elements of a tensor of the given dimensions.
+func product(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
+
+// withDims returns value with other dimensions of the same size (a copy of its bytes), or value itself when
+// the dimensions already match.
+func withDims(value *tensors.Tensor, dims []int) (*tensors.Tensor, error) {
+	if slices.Equal(value.Shape().Dimensions, dims) {
+		return value, nil
+	}
+	out := tensors.FromShape(shapes.Make(value.DType(), dims...))
+	var err error
+	accessErr := value.ConstBytes(func(src []byte) {
+		err = out.MutableBytes(func(dst []byte) { copy(dst, src) })
+	})
+	return out, errors.Join(accessErr, err)
 }
 
 // setVariable stores value in the variable named by the dotted name, relative to ctx's scope.

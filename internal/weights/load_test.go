@@ -228,7 +228,14 @@ func TestLoadRenameAndIgnore(t *testing.T) {
 	require.True(t, errors.As(err, &werr))
 	assert.Len(t, werr.Unexpected, 5, "without Rename/Ignore: %v", err)
 
-	err = Load(vae, f, Options{Rename: LegacyVAEAttention,
+	legacy := map[string]string{"query": "to_q", "key": "to_k", "value": "to_v", "proj_attn": "to_out.0"}
+	rename := func(name string) (string, bool) {
+		for old, renamed := range legacy {
+			name = strings.Replace(name, "."+old+".", "."+renamed+".", 1)
+		}
+		return name, true
+	}
+	err = Load(vae, f, Options{Rename: rename,
 		Ignore: []string{"text_model.embeddings.position_ids", "neti_mapper."}})
 	require.NoError(t, err)
 	for proj, start := range map[string]float32{"to_q": 1, "to_k": 2, "to_v": 3, "to_out/0": 4} {
@@ -239,18 +246,25 @@ func TestLoadRenameAndIgnore(t *testing.T) {
 	assert.False(t, ctx.GetVariableByScopeAndName("/vae/neti_mapper/fc", "weight").HasValue())
 }
 
-func TestLegacyVAEAttention(t *testing.T) {
-	for in, want := range map[string]string{
-		"encoder.mid_block.attentions.0.query.weight":    "encoder.mid_block.attentions.0.to_q.weight",
-		"decoder.mid_block.attentions.0.proj_attn.bias":  "decoder.mid_block.attentions.0.to_out.0.bias",
-		"decoder.mid_block.attentions.0.group_norm.bias": "decoder.mid_block.attentions.0.group_norm.bias",
-		"decoder.conv_in.weight":                         "decoder.conv_in.weight",
-		"value.weight":                                   "value.weight", // Not inside an attention block.
-	} {
-		got, keep := LegacyVAEAttention(in)
-		assert.True(t, keep)
-		assert.Equal(t, want, got, in)
+// TestLoadReshape: a tensor stored with unit axes (a 1x1 convolution [2, 2, 1, 1]) loads into a Linear [2, 2]
+// through Options.Reshape, with the same values; without the hook it is a shape mismatch.
+func TestLoadReshape(t *testing.T) {
+	ctx := context.New()
+	ctx.In("to_q").VariableWithShape("weight", shapes.Make(dtypes.Float32, 2, 2))
+	f := writeFile(t, map[string]*tensors.Tensor{"to_q.weight": ramp(1, 2, 2, 1, 1)})
+	err := Load(ctx, f, Options{})
+	var werr *Error
+	require.True(t, errors.As(err, &werr))
+	assert.Len(t, werr.Mismatched, 1)
+
+	squeeze := func(name string, dims []int) ([]int, bool) {
+		if len(dims) == 4 && dims[2] == 1 && dims[3] == 1 {
+			return dims[:2], true
+		}
+		return dims, false
 	}
+	require.NoError(t, Load(ctx, f, Options{Reshape: squeeze}))
+	assert.True(t, ramp(1, 2, 2).Equal(value(t, ctx, "/to_q", "weight")))
 }
 
 func TestRenameCollisionAndBadNames(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/org/neti/diffusion"
-	"github.com/org/neti/diffusion/vae"
 	"github.com/org/neti/unet"
 )
 
@@ -85,9 +83,6 @@ type trainer struct {
 	exec *context.Exec
 	log  *lossLog
 }
-
-// posterior is the VAE's latent distribution of one (image, flip): mean and standard deviation.
-type posterior struct{ mean, std []float32 }
 
 // newTrainer checks everything before any heavy work: options, data, placeholder and super-category; it
 // then initialises (or restores) the concept and encodes the images.
@@ -295,38 +290,6 @@ func (t *trainer) loadVariables() error {
 	return nil
 }
 
-// encodeImages runs the VAE encoder once per image and flip and keeps the posteriors.
-func (t *trainer) encodeImages() error {
-	size := t.opts.Resolution
-	exec, err := context.NewExec(t.p.backend, t.p.ctx.Reuse(), func(ctx *context.Context, images *graph.Node) []*graph.Node {
-		mean, logvar := vae.Encode(ctx.In("vae"), t.p.vae, graph.ConvertDType(images, t.p.dtype)) // [1, C, h, w] each
-		std := graph.Exp(graph.MulScalar(graph.ConvertDType(logvar, dtypes.Float32), 0.5))
-		return []*graph.Node{graph.ConvertDType(mean, dtypes.Float32), std}
-	})
-	if err != nil {
-		return err
-	}
-	defer exec.Finalize()
-	for _, img := range t.data.images {
-		for _, flip := range []bool{false, true} {
-			if flip && t.opts.FlipProb == 0 {
-				t.posteriors = append(t.posteriors, posterior{})
-				continue
-			}
-			pixels := trainPixels(img, size, t.opts.Squash, flip)
-			out, err := exec.Exec(tensors.FromFlatDataAndDimensions(pixels, 1, 3, size, size))
-			if err != nil {
-				return err
-			}
-			t.latentShape = out[0].Shape().Dimensions[1:]
-			t.posteriors = append(t.posteriors, posterior{
-				mean: tensors.MustCopyFlatData[float32](out[0]), std: tensors.MustCopyFlatData[float32](out[1]),
-			})
-		}
-	}
-	return nil
-}
-
 // close releases the compiled graph and the loss log.
 func (t *trainer) close() {
 	if t.exec != nil {
@@ -452,85 +415,6 @@ func (t *trainer) storeParams() error {
 	return nil
 }
 
-// nextImage returns the next image of the shuffled order, reshuffling at each epoch.
-func (t *trainer) nextImage() int {
-	if t.cursor >= len(t.order) {
-		t.order = t.rng.Perm(len(t.data.images))
-		t.cursor = 0
-	}
-	i := t.order[t.cursor]
-	t.cursor++
-	return i
-}
-
-// microBatch draws BatchSize samples and runs the step graph: the mean loss and the gradient of every
-// trained tensor.
-func (t *trainer) microBatch() (float64, [][]float32, error) {
-	b := t.opts.BatchSize
-	size := 1
-	for _, d := range t.latentShape {
-		size *= d
-	}
-	x0 := make([]float32, b*size)
-	noise := make([]float32, b*size)
-	timesteps := make([]int, b)
-	ts := make([]float32, b)
-	ids := make([]int32, 0, b*len(t.prompts[0]))
-	positions := make([]int32, b)
-	for i := range b {
-		img := t.nextImage()
-		flip := 0
-		if t.opts.FlipProb > 0 && t.rng.Float64() < t.opts.FlipProb {
-			flip = 1
-		}
-		k := t.rng.IntN(len(t.prompts))
-		ids, positions[i] = append(ids, t.prompts[k]...), t.positions[k]
-		timesteps[i] = t.rng.IntN(t.schedule.NumTrainTimesteps())
-		ts[i] = float32(timesteps[i])
-		post := t.posteriors[2*img+flip]
-		for j := range size { // a posterior sample, scaled as the UNet expects
-			z := post.mean[j] + post.std[j]*float32(t.rng.NormFloat64())
-			x0[i*size+j] = float32((float64(z) - t.p.vae.Shift()) * t.p.vae.ScalingFactor)
-		}
-		for j := range size {
-			noise[i*size+j] = float32(t.rng.NormFloat64())
-		}
-	}
-	noisy, err := t.schedule.AddNoise(x0, noise, timesteps...)
-	if err != nil {
-		return 0, nil, err
-	}
-	target := noise
-	switch t.p.schedule.PredictionType {
-	case "v_prediction":
-		if target, err = t.schedule.Velocity(x0, noise, timesteps...); err != nil {
-			return 0, nil, err
-		}
-	case "sample":
-		target = x0
-	}
-	rowT, rowL := LayerMajorRows(ts, t.numLayers)
-	keep := t.dropout.Draw(t.numLayers, b) // [layers·B], call-major = layer-major rows
-	if err := t.buildExec(); err != nil {
-		return 0, nil, err
-	}
-	dims := append([]int{b}, t.latentShape...)
-	r := len(rowT)
-	out, err := t.exec.Exec(tensors.FromFlatDataAndDimensions(noisy, dims...), tensors.FromFlatDataAndDimensions(target, dims...),
-		tensors.FromFlatDataAndDimensions(ts, b), tensors.FromFlatDataAndDimensions(ids, b, len(t.prompts[0])),
-		tensors.FromFlatDataAndDimensions(positions, b, 1), tensors.FromFlatDataAndDimensions(rowT, r),
-		tensors.FromFlatDataAndDimensions(rowL, r), tensors.FromFlatDataAndDimensions(keep, r, 1))
-	if err != nil {
-		return 0, nil, err
-	}
-	loss := float64(tensors.MustCopyFlatData[float32](out[0])[0])
-	grads := make([][]float32, len(t.names))
-	for i := range grads {
-		grads[i] = tensors.MustCopyFlatData[float32](out[1+i])
-	}
-	return loss, grads, nil
-}
-
 // buildExec compiles (once) the micro-batch graph: NeTI conditioning of every (sample, layer) row, the
 // UNet with per-layer keys and values, the MSE loss and its gradient with respect to the trained tensors.
 func (t *trainer) buildExec() error {
@@ -564,44 +448,4 @@ func (t *trainer) buildExec() error {
 	}
 	t.exec = exec
 	return nil
-}
-
-// adamW is PyTorch's AdamW (decoupled weight decay, bias-corrected moments) over float32 tensors, in
-// float32 arithmetic with the scalar factors in float64, as torch.optim.AdamW's single-tensor path:
-// p ← p·(1 − lr·λ); m ← m + (1 − β1)(g − m); v ← β2·v + (1 − β2)·g²;
-// p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε). The moments and the step count are its state.
-type adamW struct {
-	lr, beta1, beta2, eps, decay float64
-	step                         int
-	m, v                         [][]float32
-}
-
-// newAdamW returns zero moments for params (the hyper-parameters are set by the trainer).
-func newAdamW(params [][]float32) adamW {
-	a := adamW{m: make([][]float32, len(params)), v: make([][]float32, len(params))}
-	for i, p := range params {
-		a.m[i], a.v[i] = make([]float32, len(p)), make([]float32, len(p))
-	}
-	return a
-}
-
-// update applies one step with gradients grads to params, in place.
-func (a *adamW) update(params, grads [][]float32) {
-	a.step++
-	bc1 := 1 - math.Pow(a.beta1, float64(a.step))
-	bc2 := 1 - math.Pow(a.beta2, float64(a.step))
-	decay := float32(1 - a.lr*a.decay)
-	stepSize := float32(a.lr / bc1)
-	bc2Sqrt := float32(math.Sqrt(bc2))
-	b1, b2, b2c, eps := float32(1-a.beta1), float32(a.beta2), float32(1-a.beta2), float32(a.eps)
-	for i, p := range params {
-		m, v, g := a.m[i], a.v[i], grads[i]
-		for j := range p {
-			p[j] *= decay
-			m[j] += b1 * (g[j] - m[j])
-			v[j] = b2*v[j] + b2c*g[j]*g[j]
-			denom := float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps
-			p[j] -= stepSize * m[j] / denom
-		}
-	}
 }

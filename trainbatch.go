@@ -1,0 +1,144 @@
+package neti
+
+import (
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/org/neti/diffusion/vae"
+)
+
+// posterior is the VAE's latent distribution of one (image, flip): mean and standard deviation.
+type posterior struct{ mean, std []float32 }
+
+// encodeImages runs the VAE encoder once per image and flip and keeps the posteriors.
+func (t *trainer) encodeImages() error {
+	size := t.opts.Resolution
+	exec, err := context.NewExec(t.p.backend, t.p.ctx.Reuse(), func(ctx *context.Context, images *graph.Node) []*graph.Node {
+		mean, logvar := vae.Encode(ctx.In("vae"), t.p.vae, graph.ConvertDType(images, t.p.dtype)) // [1, C, h, w] each
+		std := graph.Exp(graph.MulScalar(graph.ConvertDType(logvar, dtypes.Float32), 0.5))
+		return []*graph.Node{graph.ConvertDType(mean, dtypes.Float32), std}
+	})
+	if err != nil {
+		return err
+	}
+	defer exec.Finalize()
+	for _, img := range t.data.images {
+		for _, flip := range []bool{false, true} {
+			if flip && t.opts.FlipProb == 0 {
+				t.posteriors = append(t.posteriors, posterior{})
+				continue
+			}
+			pixels := trainPixels(img, size, t.opts.Squash, flip)
+			out, err := exec.Exec(tensors.FromFlatDataAndDimensions(pixels, 1, 3, size, size))
+			if err != nil {
+				return err
+			}
+			t.latentShape = out[0].Shape().Dimensions[1:]
+			t.posteriors = append(t.posteriors, posterior{
+				mean: tensors.MustCopyFlatData[float32](out[0]), std: tensors.MustCopyFlatData[float32](out[1]),
+			})
+		}
+	}
+	return nil
+}
+
+// nextImage returns the next image of the shuffled order, reshuffling at each epoch.
+func (t *trainer) nextImage() int {
+	if t.cursor >= len(t.order) {
+		t.order = t.rng.Perm(len(t.data.images))
+		t.cursor = 0
+	}
+	i := t.order[t.cursor]
+	t.cursor++
+	return i
+}
+
+// microInputs are the values of one micro-batch of B samples, drawn in Go from the recorded streams.
+type microInputs struct {
+	x0, noise, noisy, target []float32 // [B, C, h, w] each: scaled latents, ε, x_t, the loss target
+	timesteps                []int     // [B], t ~ U{0..999}
+	ids                      []int32   // [B, 77] caption ids
+	positions                []int32   // [B] placeholder positions
+	rowT, rowL               []float32 // [layers·B] mapper inputs, layer-major
+	keep                     []int32   // [layers·B] nested-dropout truncations
+}
+
+// drawMicroBatch draws BatchSize samples: per sample, in this order, the image (shuffled epochs), the
+// flip, the caption template, t, the posterior sample and the noise; then the nested-dropout truncations
+// of the 16 mapper calls. The target is ε, v (v_prediction) or x0 (sample) by the model's prediction type.
+func (t *trainer) drawMicroBatch() (microInputs, error) {
+	b := t.opts.BatchSize
+	size := 1
+	for _, d := range t.latentShape {
+		size *= d
+	}
+	in := microInputs{x0: make([]float32, b*size), noise: make([]float32, b*size), timesteps: make([]int, b),
+		ids: make([]int32, 0, b*len(t.prompts[0])), positions: make([]int32, b)}
+	ts := make([]float32, b)
+	for i := range b {
+		img := t.nextImage()
+		flip := 0
+		if t.opts.FlipProb > 0 && t.rng.Float64() < t.opts.FlipProb {
+			flip = 1
+		}
+		k := t.rng.IntN(len(t.prompts))
+		in.ids, in.positions[i] = append(in.ids, t.prompts[k]...), t.positions[k]
+		in.timesteps[i] = t.rng.IntN(t.schedule.NumTrainTimesteps())
+		ts[i] = float32(in.timesteps[i])
+		post := t.posteriors[2*img+flip]
+		for j := range size { // a posterior sample, scaled as the UNet expects
+			z := post.mean[j] + post.std[j]*float32(t.rng.NormFloat64())
+			in.x0[i*size+j] = float32((float64(z) - t.p.vae.Shift()) * t.p.vae.ScalingFactor)
+		}
+		for j := range size {
+			in.noise[i*size+j] = float32(t.rng.NormFloat64())
+		}
+	}
+	var err error
+	if in.noisy, err = t.schedule.AddNoise(in.x0, in.noise, in.timesteps...); err != nil {
+		return in, err
+	}
+	in.target = in.noise
+	switch t.p.schedule.PredictionType {
+	case "v_prediction":
+		if in.target, err = t.schedule.Velocity(in.x0, in.noise, in.timesteps...); err != nil {
+			return in, err
+		}
+	case "sample":
+		in.target = in.x0
+	}
+	in.rowT, in.rowL = LayerMajorRows(ts, t.numLayers)
+	in.keep = t.dropout.Draw(t.numLayers, b) // [layers·B], call-major = layer-major rows
+	return in, nil
+}
+
+// microBatch draws a micro-batch and runs the step graph: the mean loss and the gradient of every trained
+// tensor.
+func (t *trainer) microBatch() (float64, [][]float32, error) {
+	in, err := t.drawMicroBatch()
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := t.buildExec(); err != nil {
+		return 0, nil, err
+	}
+	b, r := len(in.timesteps), len(in.rowT)
+	dims := append([]int{b}, t.latentShape...)
+	ts := in.rowT[:b] // layer 0's rows: the samples' timesteps
+	out, err := t.exec.Exec(tensors.FromFlatDataAndDimensions(in.noisy, dims...),
+		tensors.FromFlatDataAndDimensions(in.target, dims...), tensors.FromFlatDataAndDimensions(ts, b),
+		tensors.FromFlatDataAndDimensions(in.ids, b, len(t.prompts[0])),
+		tensors.FromFlatDataAndDimensions(in.positions, b, 1), tensors.FromFlatDataAndDimensions(in.rowT, r),
+		tensors.FromFlatDataAndDimensions(in.rowL, r), tensors.FromFlatDataAndDimensions(in.keep, r, 1))
+	if err != nil {
+		return 0, nil, err
+	}
+	loss := float64(tensors.MustCopyFlatData[float32](out[0])[0])
+	grads := make([][]float32, len(t.names))
+	for i := range grads {
+		grads[i] = tensors.MustCopyFlatData[float32](out[1+i])
+	}
+	return loss, grads, nil
+}

@@ -31,8 +31,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	sampler := fs.String("scheduler", "dpm++2m", "sampler: "+strings.Join(neti.Samplers, ", "))
 	backendName := fs.String("backend", "", "GoMLX backend: go (CPU), xla:cuda, xla:cpu or a PJRT plugin path (default: $GOMLX_BACKEND, else CPU)")
 	dtype := fs.String("dtype", "float32", "precision: float32, bfloat16 or float16")
+	var conceptFiles stringList
+	fs.Var(&conceptFiles, "concept", "NeTI concept file (repeatable; each concept's placeholder must be in the prompt)")
+	truncation := fs.Int("truncation", 0, "nested-dropout truncation of every concept, 1..hidden (default: each concept's own)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: neti generate --pretrained_model_name_or_path DIR [flags] \"prompt\"")
+		fmt.Fprintln(stderr, "usage: neti generate --pretrained_model_name_or_path DIR [--concept FILE ...] [flags] \"prompt\"")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -49,6 +52,15 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("generate: --output %q must end in .png", *output)
 	}
 
+	var concepts []*neti.Concept
+	for _, path := range conceptFiles {
+		c, err := neti.LoadConcept(path)
+		if err != nil {
+			return err
+		}
+		concepts = append(concepts, c)
+	}
+
 	start := time.Now()
 	p, err := neti.LoadPipeline(*model, neti.LoadOptions{Backend: *backendName, DType: *dtype})
 	if err != nil {
@@ -60,7 +72,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	start = time.Now()
 	images, err := p.Generate(ctx, fs.Arg(0), neti.GenerateOptions{
 		NegativePrompt: *negative, Steps: *steps, GuidanceScale: *guidance, Width: *width, Height: *height,
-		Seed: *seed, NumImages: *num, Sampler: *sampler,
+		Seed: *seed, NumImages: *num, Sampler: *sampler, Concepts: concepts, Truncation: *truncation,
 		OnStep: func(step, total int) { fmt.Fprintf(stderr, "\rstep %d/%d", step, total) },
 	})
 	fmt.Fprintln(stderr)
@@ -102,4 +114,16 @@ func writePNG(path string, img image.Image) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+// String implements flag.Value.
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+// Set implements flag.Value.
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }

@@ -37,6 +37,7 @@ func main() {
 
 // commands maps each subcommand to its implementation.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"export":   runExport,
 	"generate": runGenerate,
 	"inspect":  runInspect,
 	"toyworld": runToyworld,
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 const usage = `neti: personalization of Stable Diffusion with NeTI, in Go.
 
 Commands:
+  export     write a concept as a single-vector textual-inversion embedding (diffusers or a1111)
   generate   generate images from a prompt with a diffusers model
   inspect    show a model's components, configurations and parameter counts
   toyworld   the procedural toy world: dataset, concepts, render, measure

@@ -194,13 +194,10 @@ func PlaceholderPositions(ids []int32, placeholderIDs []int32) ([]int32, error) 
 	return out, nil
 }
 
-// conceptChunk is the most rows EncodeConcepts runs through the text encoder at a time, bounding the
-// activations' memory. Full chunks have this size and the last one is rounded up to a multiple of
-// conceptChunkStep, so a few graphs serve every step count with little padding.
-const (
-	conceptChunk     = 64
-	conceptChunkStep = 16
-)
+// conceptChunk bounds the rows EncodeConcepts runs through the text encoder at a time (the activations'
+// memory): chunks hold whole steps (a multiple of the number of layers L), max(L, 64 rounded down to a
+// multiple of L) rows; the last one holds the remaining steps, so a few graphs serve every step count.
+const conceptChunk = 64
 
 // EncodeConcepts computes the NeTI conditioning of prompt for sampling (spec §5, §7, §13 #5): for each
 // timestep of the sampler and each cross-attention layer, the keys and values states of the prompt with
@@ -210,7 +207,7 @@ const (
 //
 // Each concept's placeholder must occur exactly once in the prompt; it is added to the tokenizer if it is
 // not a token yet. The mappers run on the CPU (Concept.EmbedBatch, all rows in one call); the text encoder
-// runs batched on the pipeline's backend, conceptChunk rows at a time.
+// runs batched on the pipeline's backend, about conceptChunk rows (whole steps) at a time.
 func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps []int) (keys, values *tensors.Tensor, err error) {
 	defer recoverError("encode concepts", &err)
 	truncations := make([]int, len(concepts))
@@ -220,50 +217,58 @@ func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps 
 		}
 		truncations[j] = c.Truncation
 	}
-	return p.encodeConcepts(prompt, concepts, timesteps, truncations)
+	keyParts, valueParts, rows, err := p.encodeConcepts(prompt, concepts, timesteps, truncations)
+	if err != nil {
+		return nil, nil, err
+	}
+	if keys, err = concatRows(keyParts, rows); err != nil {
+		return nil, nil, err
+	}
+	values, err = concatRows(valueParts, rows)
+	return keys, values, err
 }
 
-// encodeConcepts is EncodeConcepts with concept j at truncation truncations[j].
-func (p *Pipeline) encodeConcepts(prompt string, concepts []*Concept, timesteps, truncations []int) (keys, values *tensors.Tensor, err error) {
+// encodeConcepts is EncodeConcepts with concept j at truncation truncations[j], returning the encoder's
+// chunks of keys and values ([chunk, 77, D] each, whole steps: chunk is a multiple of the number of layers)
+// and the number of rows, len(timesteps)·layers; their concatenation is EncodeConcepts' result.
+func (p *Pipeline) encodeConcepts(prompt string, concepts []*Concept, timesteps, truncations []int) (keyParts, valueParts []*tensors.Tensor, rows int, err error) {
 	if len(concepts) == 0 || len(timesteps) == 0 {
-		return nil, nil, fmt.Errorf("neti: encode concepts: %d concepts and %d timesteps: expected at least one of each",
+		return nil, nil, 0, fmt.Errorf("neti: encode concepts: %d concepts and %d timesteps: expected at least one of each",
 			len(concepts), len(timesteps))
 	}
 	layers := len(p.unet.CrossAttentionLayers())
 	placeholders := make([]int32, len(concepts))
 	for j, c := range concepts {
 		if err := p.CheckConcept(c); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		if placeholders[j], err = p.placeholderID(c.Placeholder); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 	}
 	ids := p.tokenizer.Encode(prompt) // [77], after the placeholders are registered
 	positions, err := PlaceholderPositions(ids, placeholders)
 	if err != nil {
-		return nil, nil, fmt.Errorf("neti: encode concepts: prompt %q: %w", prompt, err)
+		return nil, nil, 0, fmt.Errorf("neti: encode concepts: prompt %q: %w", prompt, err)
 	}
 
-	// Mapper outputs of every row, [rows, P, D] (padded with copies of the last row to whole chunks, the
-	// last one to a multiple of conceptChunkStep).
-	rows := len(timesteps) * layers
-	padded := (rows + conceptChunkStep - 1) / conceptChunkStep * conceptChunkStep
-	ts, ls := make([]int, padded), make([]int, padded)
-	for r := range padded {
-		src := min(r, rows-1)
-		ts[r], ls[r] = timesteps[src/layers], src%layers
+	// Mapper outputs of every row, [rows, P, D], step-major.
+	rows = len(timesteps) * layers
+	chunk := max(layers, conceptChunk/layers*layers)
+	ts, ls := make([]int, rows), make([]int, rows)
+	for r := range rows {
+		ts[r], ls[r] = timesteps[r/layers], r%layers
 	}
 	d, np := p.text.HiddenSize, len(concepts)
-	words, bypass := make([]float32, padded*np*d), make([]float32, padded*np*d)
+	words, bypass := make([]float32, rows*np*d), make([]float32, rows*np*d)
 	alpha := make([]float64, np)
 	anyBypass := false
 	for j, c := range concepts {
 		w, b, err := c.EmbedBatch(ts, ls, truncations[j])
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
-		for r := range padded {
+		for r := range rows {
 			copy(words[(r*np+j)*d:(r*np+j+1)*d], w[r*d:(r+1)*d])
 			if b != nil {
 				copy(bypass[(r*np+j)*d:(r*np+j+1)*d], b[r*d:(r+1)*d])
@@ -274,27 +279,22 @@ func (p *Pipeline) encodeConcepts(prompt string, concepts []*Concept, timesteps,
 
 	exec, err := p.conceptEncodeExec(alpha, anyBypass)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	idsT := tensors.FromFlatDataAndDimensions(ids, 1, len(ids))
 	posT := tensors.FromFlatDataAndDimensions(positions, 1, np)
-	var keyParts, valueParts []*tensors.Tensor
-	for start := 0; start < padded; start += conceptChunk {
-		size := min(conceptChunk, padded-start)
+	for start := 0; start < rows; start += chunk {
+		size := min(chunk, rows-start)
 		span := start * np * d
 		end := (start + size) * np * d
 		out, err := exec.Exec(idsT, posT, tensors.FromFlatDataAndDimensions(words[span:end], size, np, d),
 			tensors.FromFlatDataAndDimensions(bypass[span:end], size, np, d))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		keyParts, valueParts = append(keyParts, out[0]), append(valueParts, out[1])
 	}
-	if keys, err = concatRows(keyParts, rows); err != nil {
-		return nil, nil, err
-	}
-	values, err = concatRows(valueParts, rows)
-	return keys, values, err
+	return keyParts, valueParts, rows, nil
 }
 
 // conceptEncodeExec returns (building it once per pipeline) the text-encoder graph of EncodeConcepts for

@@ -172,17 +172,25 @@ func (p *Pipeline) conditioning(prompt string, plan *conceptPlan, timesteps []fl
 		return p.conceptCache, nil
 	}
 	p.conceptCache = nil // release the previous states before computing new ones
-	keys, values, err := p.encodeConcepts(prompt, plan.concepts, ts, plan.truncations)
+	keyParts, valueParts, _, err := p.encodeConcepts(prompt, plan.concepts, ts, plan.truncations)
 	if err != nil {
 		return nil, err
 	}
 	layers := len(p.unet.CrossAttentionLayers())
 	cond := &conceptConditioning{key: key.String()}
-	if cond.keys, err = splitRows(keys, layers); err != nil {
-		return nil, err
+	for i := range keyParts { // each chunk holds whole steps
+		k, err := splitRows(keyParts[i], layers)
+		if err != nil {
+			return nil, err
+		}
+		v, err := splitRows(valueParts[i], layers)
+		if err != nil {
+			return nil, err
+		}
+		cond.keys, cond.values = append(cond.keys, k...), append(cond.values, v...)
 	}
-	if cond.values, err = splitRows(values, layers); err != nil {
-		return nil, err
+	if len(cond.keys) != len(ts) {
+		return nil, fmt.Errorf("neti: concept conditioning has %d steps for %d timesteps", len(cond.keys), len(ts))
 	}
 	p.conceptCache = cond
 	return cond, nil

@@ -4,6 +4,7 @@ import (
 	stdcontext "context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -45,4 +46,41 @@ func BenchmarkGenerateTinyConcept(b *testing.B) {
 			b.ReportMetric(float64(b.N*opts.Steps)/b.Elapsed().Seconds(), "steps/s")
 		})
 	}
+}
+
+// BenchmarkGenerateTinyConceptRatio measures the cost of concept generation relative to plain generation
+// under the same load: each iteration runs plain, cold-concept and warm-concept generation back to back
+// (5 steps each, new seeds), and the benchmark reports the ratios of the summed times, cold/plain and
+// warm/plain. On a shared machine this is steadier than comparing separate benchmarks.
+func BenchmarkGenerateTinyConceptRatio(b *testing.B) {
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
+	require.NoError(b, err)
+	defer p.Close()
+	c, err := p.InitConcept("<tiny-toy>", "happy", 1)
+	require.NoError(b, err)
+	ctx := stdcontext.Background()
+	plain := GenerateOptions{Steps: 5}
+	concept := GenerateOptions{Steps: 5, Concepts: []*Concept{c}}
+	const plainPrompt, conceptPrompt = "a red star on a blue background", "a red <tiny-toy> on a blue background"
+	timed := func(prompt string, opts GenerateOptions) time.Duration {
+		start := time.Now()
+		if _, err := p.Generate(ctx, prompt, opts); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	timed(plainPrompt, plain) // compile
+	timed(conceptPrompt, concept)
+	var tPlain, tCold, tWarm time.Duration
+	for b.Loop() {
+		plain.Seed++
+		concept.Seed++
+		tPlain += timed(plainPrompt, plain)
+		p.conceptCache = nil
+		tCold += timed(conceptPrompt, concept)
+		concept.Seed++
+		tWarm += timed(conceptPrompt, concept)
+	}
+	b.ReportMetric(tCold.Seconds()/tPlain.Seconds(), "cold/plain")
+	b.ReportMetric(tWarm.Seconds()/tPlain.Seconds(), "warm/plain")
 }

@@ -5,11 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/neti/internal/tensortest"
+	"github.com/org/neti/unet"
 )
 
 // tinyPipeline loads testdata/tiny-sd1 on the CPU backend.
@@ -227,4 +230,61 @@ func TestGenerateConceptErrors(t *testing.T) {
 	_, err = p.Generate(stdcontext.Background(), "a photo of zqxtoy", GenerateOptions{Steps: 1})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `added token "zqxtoy", which has no concept`)
+}
+
+// TestConceptDenoiseRouting checks that step k's UNet call gets, at cross-attention layer ℓ, row k·16 + ℓ of
+// EncodeConcepts (conditional half) and the negative prompt's states (unconditional half): the generation
+// path is compared with a UNet graph fed 16 per-layer states assembled on the host.
+func TestConceptDenoiseRouting(t *testing.T) {
+	p := tinyPipeline(t)
+	c, err := p.InitConcept("<tiny-toy>", "happy", 3)
+	require.NoError(t, err)
+	const prompt, negative = "a photo of <tiny-toy>", "good"
+	opts := GenerateOptions{Concepts: []*Concept{c}}
+	plan, err := p.planConcepts(prompt, opts)
+	require.NoError(t, err)
+	timesteps := []float64{999, 500, 20}
+	denoise, err := p.conceptDenoiser(prompt, negative, plan, timesteps, 1, true)
+	require.NoError(t, err)
+
+	keys, values, err := p.EncodeConcepts(prompt, []*Concept{c}, []int{999, 500, 20})
+	require.NoError(t, err)
+	uncond, err := p.encodePrompts([]string{negative}, 1)
+	require.NoError(t, err)
+	allK, allV := tensors.MustCopyFlatData[float32](keys), tensors.MustCopyFlatData[float32](values)
+	u := tensors.MustCopyFlatData[float32](uncond)
+	row := 77 * 32
+	layerStates := func(all []float32, r int) *tensors.Tensor { // [2, 77, D]: uncond, then row r
+		return tensors.FromFlatDataAndDimensions(append(append([]float32{}, u...), all[r*row:(r+1)*row]...), 2, 77, 32)
+	}
+	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) *graph.Node {
+		sample, timestep := in[0], in[1]
+		ks, vs := in[2:18], in[18:34]
+		return unet.Forward(ctx.In("unet"), p.unet, sample, graph.BroadcastToDims(timestep, 2), unet.PerLayer(ks, vs))
+	})
+	require.NoError(t, err)
+	defer exec.Finalize()
+	input := seededNoise(1, 2, 4*16*16)
+	batch := [4]int{2, 4, 16, 16}
+	for _, k := range []int{0, 2} {
+		got, err := denoise(input, k, batch)
+		require.NoError(t, err)
+		build := func(step int) []any {
+			args := []any{tensors.FromFlatDataAndDimensions(input, batch[:]...), float32(timesteps[k])}
+			for l := range 16 {
+				args = append(args, layerStates(allK, step*16+l))
+			}
+			for l := range 16 {
+				args = append(args, layerStates(allV, step*16+l))
+			}
+			return args
+		}
+		want, err := exec.Exec1(build(k)...)
+		require.NoError(t, err)
+		tensortest.AllClose(t, want, tensors.FromFlatDataAndDimensions(got, batch[:]...), 1e-5, "step %d", k)
+		other, err := exec.Exec1(build(1)...)
+		require.NoError(t, err)
+		assert.Greater(t, maxAbsDiff(tensors.MustCopyFlatData[float32](other), got), 1e-5,
+			"step %d with step 1's states differs: the routing is observable", k)
+	}
 }

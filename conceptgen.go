@@ -126,7 +126,7 @@ func (p *Pipeline) conceptDenoiser(prompt, negative string, plan *conceptPlan, t
 	stepKeys, stepValues := cond.keys, cond.values
 	var uncond *tensors.Tensor
 	if guided {
-		if uncond, err = p.encodePrompts([]string{negative}, n); err != nil {
+		if uncond, err = p.encodePrompts([]string{negative}); err != nil {
 			return nil, err
 		}
 	}
@@ -231,8 +231,9 @@ func (p *Pipeline) conceptDenoise() (*context.Exec, error) {
 		var uncond *graph.Node
 		n := batch
 		if len(in) > 4 {
-			uncond = in[4] // [n, 77, D]
-			n = uncond.Shape().Dim(0)
+			n = batch / 2
+			dims := in[4].Shape().Dimensions                           // [1, 77, D]: the negative prompt's states
+			uncond = graph.BroadcastToDims(in[4], n, dims[1], dims[2]) // [n, 77, D]
 		}
 		perLayer := func(states *graph.Node) []*graph.Node {
 			dims := states.Shape().Dimensions // [layers, 77, D]

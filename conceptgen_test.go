@@ -249,7 +249,7 @@ func TestConceptDenoiseRouting(t *testing.T) {
 
 	keys, values, err := p.EncodeConcepts(prompt, []*Concept{c}, []int{999, 500, 20})
 	require.NoError(t, err)
-	uncond, err := p.encodePrompts([]string{negative}, 1)
+	uncond, err := p.encodePrompts([]string{negative})
 	require.NoError(t, err)
 	allK, allV := tensors.MustCopyFlatData[float32](keys), tensors.MustCopyFlatData[float32](values)
 	u := tensors.MustCopyFlatData[float32](uncond)

@@ -82,10 +82,11 @@ func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOp
 		if guided {
 			prompts = []string{opts.NegativePrompt, prompt} // diffusers' order: uncond first
 		}
-		states, err := p.encodePrompts(prompts, n)
+		states, err := p.encodePrompts(prompts)
 		if err != nil {
 			return nil, shape, err
 		}
+		defer states.FinalizeAll()
 		denoise = func(input []float32, k int, batch [4]int) ([]float32, error) {
 			return p.denoise(input, float32(timesteps[k]), batch, states)
 		}
@@ -126,38 +127,41 @@ func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOp
 	return latents, shape, nil
 }
 
-// encodePrompts tokenizes the prompts and runs the text encoder: the result is [len(prompts)·n, 77, D], each
-// prompt's states repeated n times, in the order of prompts.
-func (p *Pipeline) encodePrompts(prompts []string, n int) (*tensors.Tensor, error) {
-	var ids []int32
+// encodePrompts tokenizes the prompts and runs the text encoder once per prompt: [len(prompts), 77, D]. The
+// UNet graph repeats each prompt's states for the images of a batch, so this graph does not depend on how
+// many images are drawn.
+func (p *Pipeline) encodePrompts(prompts []string) (*tensors.Tensor, error) {
+	ids := make([]int32, 0, len(prompts)*p.tokenizer.MaxLength())
 	for _, pr := range prompts {
-		tokens := p.tokenizer.Encode(pr)
-		for range n {
-			ids = append(ids, tokens...)
-		}
+		ids = append(ids, p.tokenizer.Encode(pr)...)
 	}
-	length := len(ids) / (len(prompts) * n)
 	if p.encodeExec == nil {
 		var err error
 		p.encodeExec, err = context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, ids *graph.Node) *graph.Node {
-			return clip.Forward(ctx.In("text_encoder"), p.text, ids) // [batch, 77, D]
+			return clip.Forward(ctx.In("text_encoder"), p.text, ids) // [prompts, 77, D]
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return p.encodeExec.Exec1(tensors.FromFlatDataAndDimensions(ids, len(prompts)*n, length))
+	return p.encodeExec.Exec1(tensors.FromFlatDataAndDimensions(ids, len(prompts), len(ids)/len(prompts)))
 }
 
 // denoise runs the UNet on input [batch, channels, h, w] at timestep t with the same encoder states for every
-// cross-attention layer, returning the model output in the same layout.
+// cross-attention layer, returning the model output in the same layout. states is [prompts, 77, D]: the
+// batch holds batch/prompts images of each prompt, in the order of the prompts.
 func (p *Pipeline) denoise(input []float32, t float32, shape [4]int, states *tensors.Tensor) ([]float32, error) {
 	if p.denoiseExec == nil {
 		var err error
 		p.denoiseExec, err = context.NewExec(p.backend, p.ctx.Reuse(),
 			func(ctx *context.Context, sample, timestep, states *graph.Node) *graph.Node {
 				sample = graph.ConvertDType(sample, p.dtype)
-				timesteps := graph.BroadcastToDims(timestep, sample.Shape().Dim(0)) // [batch]
+				batch := sample.Shape().Dim(0)
+				timesteps := graph.BroadcastToDims(timestep, batch) // [batch]
+				// [prompts, 77, D] → [prompts, batch/prompts, 77, D] → [batch, 77, D]
+				prompts, length, width := states.Shape().Dim(0), states.Shape().Dim(1), states.Shape().Dim(2)
+				states = graph.BroadcastToDims(graph.ExpandAxes(states, 1), prompts, batch/prompts, length, width)
+				states = graph.Reshape(states, batch, length, width)
 				out := unet.Forward(ctx.In("unet"), p.unet, sample, timesteps, unet.Shared(states))
 				return graph.ConvertDType(out, dtypes.Float32)
 			})
@@ -169,6 +173,7 @@ func (p *Pipeline) denoise(input []float32, t float32, shape [4]int, states *ten
 	if err != nil {
 		return nil, err
 	}
+	defer out.FinalizeAll() // free the device buffer now, not at garbage collection
 	return tensors.MustCopyFlatData[float32](out), nil
 }
 
@@ -190,6 +195,7 @@ func (p *Pipeline) decode(latents []float32, shape [4]int) ([]float32, []int, er
 	if err != nil {
 		return nil, nil, err
 	}
+	defer out.FinalizeAll()
 	return tensors.MustCopyFlatData[float32](out), out.Shape().Dimensions, nil
 }
 

@@ -106,6 +106,10 @@ func writePNG(path string, img image.Image) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes the file private; an image is not
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	if err := png.Encode(tmp, img); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)

@@ -1,11 +1,14 @@
-// Command neti generates images with Stable Diffusion models in diffusers format and inspects models,
-// on the CPU or a GPU (XLA/PJRT).
+// Command neti learns NeTI concepts, generates images with Stable Diffusion models in diffusers format and
+// inspects models and concepts, on the CPU or a GPU (XLA/PJRT).
 //
 // Usage:
 //
-//	neti generate --pretrained_model_name_or_path DIR_OR_ID [flags] "prompt"
-//	neti inspect DIR_OR_ID
+//	neti quickstart [--concept tealstar] [--output_dir quickstart]
 //	neti train --pretrained_model_name_or_path DIR --train_data_dir DIR --placeholder_token TOKEN [flags]
+//	neti generate --pretrained_model_name_or_path DIR_OR_ID [--concept FILE] [flags] "prompt"
+//	neti export --concept FILE --format diffusers|a1111
+//	neti inspect DIR_OR_ID|CONCEPT_FILE
+//	neti toyworld dataset|concepts|render|measure|vocab
 //
 // Run "neti <command> -h" for the flags of each command. The backend is chosen by --backend or the
 // GOMLX_BACKEND environment variable (default: the CPU).
@@ -37,11 +40,12 @@ func main() {
 
 // commands maps each subcommand to its implementation.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"export":   runExport,
-	"generate": runGenerate,
-	"inspect":  runInspect,
-	"toyworld": runToyworld,
-	"train":    runTrain,
+	"export":     runExport,
+	"generate":   runGenerate,
+	"inspect":    runInspect,
+	"quickstart": runQuickstart,
+	"toyworld":   runToyworld,
+	"train":      runTrain,
 }
 
 // run is the whole program without process globals, so tests can call it.
@@ -66,7 +70,8 @@ const usage = `neti: personalization of Stable Diffusion with NeTI, in Go.
 Commands:
   export     write a concept as a single-vector textual-inversion embedding (diffusers or a1111)
   generate   generate images from a prompt with a diffusers model
-  inspect    show a model's components, configurations and parameter counts
+  inspect    show a model's components, configurations and parameter counts, or a concept file
+  quickstart learn a shipped toy-world concept on the built-in model and draw a grid (the README's first command)
   toyworld   the procedural toy world: dataset, concepts, render, measure
   train      learn a concept (NeTI, TI or P+) from images of it
 

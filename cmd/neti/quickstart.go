@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"image/draw"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/org/neti"
+)
+
+// defaultModel is the built-in toy-world model (models/toyworld in the repository).
+const defaultModel = "models/toyworld"
+
+// quickstartRow is one row of the quickstart grid: what it shows and the images' prompt and settings.
+type quickstartRow struct {
+	Title      string   `json:"title"`
+	Prompts    []string `json:"prompts"`
+	Truncation []int    `json:"truncation,omitempty"`
+}
+
+// runQuickstart is "neti quickstart", the README's main job: learn one of the shipped toy-world concepts with
+// NeTI on the built-in model, then draw a grid of reconstructions, new contexts and a truncation sweep.
+func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("pretrained_model_name_or_path", "", "diffusers model (default: the built-in toy-world model, "+defaultModel+")")
+	concept := fs.String("concept", "tealstar", "shipped example concept: a folder name under --examples")
+	examples := fs.String("examples", "examples/concepts", "folder of the shipped example concepts")
+	steps := fs.Int("max_train_steps", 0, "training steps (default: neti.ToyPreset's)")
+	seed := fs.Uint64("seed", 0, "seed of training and of the grid's images")
+	sampleSteps := fs.Int("num_inference_steps", 20, "denoising steps of each grid image")
+	output := fs.String("output_dir", "quickstart", "folder for the concept, checkpoints, loss log and grid.png")
+	backendName := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, else CPU)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("quickstart takes flags only; got arguments %q", fs.Args())
+	}
+	dir := filepath.Join(*examples, *concept)
+	var meta struct {
+		Name          string `json:"name"`
+		SuperCategory string `json:"super_category"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "concept.json"))
+	if err != nil {
+		return fmt.Errorf("quickstart: concept %q: %w (the shipped concepts are the folders of %s)", *concept, err, *examples)
+	}
+	if err := json.Unmarshal(data, &meta); err != nil {
+		return fmt.Errorf("quickstart: %s: %w", filepath.Join(dir, "concept.json"), err)
+	}
+	if *model == "" {
+		*model = builtinModel()
+	}
+
+	start := time.Now()
+	p, err := neti.LoadPipeline(*model, neti.LoadOptions{Backend: *backendName})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	fmt.Fprintf(stderr, "loaded %s on %s\n", p.Dir, p.Backend())
+
+	placeholder := "<" + meta.Name + ">"
+	opts := neti.ToyPreset()
+	opts.Placeholder, opts.SuperCategory, opts.Seed, opts.OutputDir = placeholder, meta.SuperCategory, *seed, *output
+	if *steps > 0 {
+		opts.MaxTrainSteps = *steps
+	}
+	opts.OnStep = func(pr neti.TrainProgress) {
+		eta := time.Duration(pr.ETA * float64(time.Second)).Round(time.Second)
+		fmt.Fprintf(stderr, "\rtraining %s: step %d/%d  loss %.4f  %.2f steps/s  ETA %s   ", placeholder, pr.Step, pr.Total,
+			pr.Loss, pr.StepsPerSecond, eta)
+	}
+	c, err := neti.TrainConcept(ctx, p, []string{dir}, opts)
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "trained %s in %s\n", placeholder, time.Since(start).Round(time.Second))
+
+	rows := quickstartRows(placeholder, c.Mapper.Hidden)
+	var images [][]*image.RGBA
+	for i, row := range rows {
+		var line []*image.RGBA
+		for j, prompt := range row.Prompts {
+			o := neti.GenerateOptions{Steps: *sampleSteps, Seed: *seed + uint64(j), Concepts: []*neti.Concept{c}}
+			if row.Truncation != nil {
+				o.Truncation, o.Seed = row.Truncation[j], *seed
+			}
+			imgs, err := p.Generate(ctx, prompt, o)
+			if err != nil {
+				return err
+			}
+			line = append(line, imgs[0])
+			fmt.Fprintf(stderr, "\rgrid row %d/%d: %d/%d images   ", i+1, len(rows), j+1, len(row.Prompts))
+		}
+		images = append(images, line)
+	}
+	fmt.Fprintln(stderr)
+	gridPath := filepath.Join(*output, "grid.png")
+	if err := writePNG(gridPath, gridRows(images)); err != nil {
+		return err
+	}
+	legend, _ := json.MarshalIndent(rows, "", "  ")
+	if err := os.WriteFile(filepath.Join(*output, "grid.json"), legend, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (rows described in grid.json) and %s in %s\n", gridPath,
+		neti.FinalConceptPath(*output, placeholder), time.Since(start).Round(time.Second))
+	return nil
+}
+
+// quickstartRows are the grid's rows: the concept as trained (seeds), in new contexts, and at increasing
+// nested-dropout truncations (coarse and editable → faithful).
+func quickstartRows(placeholder string, hidden int) []quickstartRow {
+	recon := "a " + placeholder
+	sweep := []int{2, 8, 32, hidden}
+	sweepPrompts := make([]string, len(sweep))
+	for i := range sweep {
+		sweepPrompts[i] = recon + " on a green background"
+	}
+	return []quickstartRow{
+		{Title: "reconstructions (seeds 0-3)", Prompts: []string{recon, recon, recon, recon}},
+		{Title: "new contexts", Prompts: []string{
+			recon + " on a black background", "a small " + placeholder + " on the left",
+			"a large " + placeholder + " on a yellow background", recon + " at the top on a pink background",
+		}},
+		{Title: "truncation sweep", Prompts: sweepPrompts, Truncation: sweep},
+	}
+}
+
+// gridRows lays rows of equally sized images out top to bottom.
+func gridRows(rows [][]*image.RGBA) image.Image {
+	w, h := rows[0][0].Bounds().Dx(), rows[0][0].Bounds().Dy()
+	cols := 0
+	for _, r := range rows {
+		cols = max(cols, len(r))
+	}
+	out := image.NewRGBA(image.Rect(0, 0, w*cols, h*len(rows)))
+	for y, r := range rows {
+		for x, img := range r {
+			draw.Draw(out, image.Rect(x*w, y*h, (x+1)*w, (y+1)*h), img, image.Point{}, draw.Src)
+		}
+	}
+	return out
+}
+
+// builtinModel finds the built-in model: models/toyworld under the working directory (the repository
+// root), else next to the executable's folder (bin/neti of a checkout).
+func builtinModel() string {
+	if _, err := os.Stat(filepath.Join(defaultModel, "model_index.json")); err == nil {
+		return defaultModel
+	}
+	if exe, err := os.Executable(); err == nil {
+		candidate := filepath.Join(filepath.Dir(exe), "..", defaultModel)
+		if _, err := os.Stat(filepath.Join(candidate, "model_index.json")); err == nil {
+			return candidate
+		}
+	}
+	return defaultModel // LoadPipeline's error then names the missing folder
+}

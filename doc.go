@@ -21,6 +21,8 @@
 //	§3.3 textual bypass           bypass.go (TextualBypass, ConceptConditioning)
 //	§3.4 nested dropout           ordering.go (NestedDropout, NestedDropoutSampler)
 //	the concept and its file      concept.go, conceptfile.go (Concept, Embed, SaveConcept, LoadConcept)
+//	§4 training                   train.go, trainoptions.go, traindata.go, checkpoint.go (TrainConcept; TI, P+)
+//	§5 inference                  conceptgen.go (GenerateOptions.Concepts, Truncation), export.go
 //
 // docs/neti-spec.md holds every number of the original implementation; "spec §N" in comments cites it.
 //

@@ -40,6 +40,7 @@ func main() {
 
 // commands maps each subcommand to its implementation.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"bench":      runBench,
 	"export":     runExport,
 	"generate":   runGenerate,
 	"inspect":    runInspect,
@@ -68,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 const usage = `neti: personalization of Stable Diffusion with NeTI, in Go.
 
 Commands:
+  bench      compare NeTI, its ablations, P+ and TI on the toy-world concepts (fidelity vs editability)
   export     write a concept as a single-vector textual-inversion embedding (diffusers or a1111)
   generate   generate images from a prompt with a diffusers model
   inspect    show a model's components, configurations and parameter counts, or a concept file

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/org/neti"
+)
+
+// runBench is "neti bench": NeTI, NeTI without bypass, P+ and TI (and NeTI at several truncations) on the
+// toy-world concepts, scored by the toy world's fidelity and editability; writes bench.json and bench.png
+// (fidelity vs editability) and prints a summary table.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("pretrained_model_name_or_path", "", "diffusers model (default: the built-in toy-world model, "+defaultModel+")")
+	examples := fs.String("examples", "examples/concepts", "folder of the toy-world concepts (one folder each with concept.json)")
+	concepts := fs.String("concepts", "", "comma-separated concept folder names (default: all 8 shipped concepts)")
+	methods := fs.String("methods", "", "comma-separated methods among "+strings.Join(neti.BenchMethods, ",")+" (default: all)")
+	truncations := fs.String("truncations", "", `comma-separated NeTI truncations (hidden units kept), or "none" (default: 4,16,64)`)
+	steps := fs.Int("max_train_steps", 0, "training steps of every run (default: neti.ToyPreset's, 200)")
+	evalEvery := fs.Int("eval_every", 0, "steps between the fidelity curve's points (default 50)")
+	seeds := fs.Int("seeds", 0, "images per evaluation prompt (default 4)")
+	contextPrompts := fs.Int("context_prompts", 0, "editability prompts per concept (default 4)")
+	sampleSteps := fs.Int("num_inference_steps", 0, "denoising steps of each evaluation image (default 20)")
+	resolution := fs.Int("resolution", 0, "training image size (default: the model's)")
+	batch := fs.Int("train_batch_size", 0, "training batch size (default: neti.ToyPreset's, 2)")
+	seed := fs.Uint64("seed", 0, "training seed of every run and first evaluation seed")
+	output := fs.String("output_dir", "bench", "folder for bench.json and bench.png")
+	backendName := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, else CPU)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("bench takes flags only; got arguments %q", fs.Args())
+	}
+	opts := neti.BenchOptions{Concepts: splitList(*concepts), Methods: splitList(*methods), Steps: *steps,
+		EvalEvery: *evalEvery, Seeds: *seeds, ContextPrompts: *contextPrompts, SampleSteps: *sampleSteps, Seed: *seed}
+	switch *truncations {
+	case "":
+	case "none":
+		opts.Truncations = []int{}
+	default:
+		for _, s := range splitList(*truncations) {
+			k, err := strconv.Atoi(s)
+			if err != nil {
+				return fmt.Errorf("bench: --truncations holds %q: expected integers such as 4,16,64, or none", s)
+			}
+			opts.Truncations = append(opts.Truncations, k)
+		}
+	}
+	if *resolution > 0 || *batch > 0 {
+		opts.Train = func(o *neti.TrainOptions) {
+			if *resolution > 0 {
+				o.Resolution = *resolution
+			}
+			if *batch > 0 {
+				o.BatchSize = *batch
+			}
+		}
+	}
+	if *model == "" {
+		*model = builtinModel()
+	}
+	if err := os.MkdirAll(*output, 0o755); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+
+	p, err := neti.LoadPipeline(*model, neti.LoadOptions{Backend: *backendName})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	fmt.Fprintf(stderr, "loaded %s on %s\n", p.Dir, p.Backend())
+	start := time.Now()
+	report, err := neti.RunBench(ctx, p, *examples, opts, func(pr neti.BenchProgress) {
+		fmt.Fprintf(stderr, "\r[run %d/%d %s] %s %s: %s %d/%d     ", pr.Run, pr.Runs, time.Since(start).Round(time.Second),
+			pr.Concept, pr.Method, pr.Phase, pr.Step, pr.Total)
+	})
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	jsonPath, pngPath := filepath.Join(*output, "bench.json"), filepath.Join(*output, "bench.png")
+	if err := os.WriteFile(jsonPath, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := writePNG(pngPath, report.Plot()); err != nil {
+		return err
+	}
+	printBenchSummary(stdout, report)
+	fmt.Fprintf(stdout, "wrote %s and %s in %s\n", jsonPath, pngPath, time.Since(start).Round(time.Second))
+	return nil
+}
+
+// printBenchSummary writes the summary as a table: one row per method and truncation.
+func printBenchSummary(w io.Writer, r *neti.BenchReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "method\tfidelity\teditability\tfidelity in context\ttrain s/concept\t"
+	for _, l := range r.Levels {
+		head += fmt.Sprintf("steps to %.0f%%\t", 100*l)
+	}
+	fmt.Fprintln(tw, head)
+	for _, s := range r.Summary {
+		row := fmt.Sprintf("%s\t%.3f\t%.3f\t%.3f\t%.1f\t", s.Label, s.Fidelity, s.Editability, s.ContextFidelity, s.TrainSeconds)
+		for k, st := range s.StepsTo {
+			switch {
+			case s.Truncation > 0:
+				row += "\t"
+			case st == nil:
+				row += fmt.Sprintf("never (0/%d)\t", len(r.Concepts))
+			default:
+				row += fmt.Sprintf("%.0f (%d/%d)\t", *st, s.Reached[k], len(r.Concepts))
+			}
+		}
+		fmt.Fprintln(tw, row)
+	}
+	_ = tw.Flush()
+}
+
+// splitList splits a comma-separated flag value; "" is nil (the default).
+func splitList(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		out = append(out, strings.TrimSpace(f))
+	}
+	return out
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/neti"
+)
+
+// benchExamples copies the shipped tealstar concept as "dot" with super-category "the" (the tiny model's
+// vocabulary lacks "star"), keeping its scene for the fidelity measurements.
+func benchExamples(t *testing.T) string {
+	examples := t.TempDir()
+	dir := filepath.Join(examples, "dot")
+	require.NoError(t, os.CopyFS(dir, os.DirFS("../../examples/concepts/tealstar")))
+	var meta map[string]any
+	data, err := os.ReadFile(filepath.Join(dir, "concept.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &meta))
+	meta["name"], meta["super_category"] = "dot", "the"
+	data, err = json.Marshal(meta)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "concept.json"), data, 0o644))
+	return examples
+}
+
+// TestBenchCLI runs neti bench on the tiny model: one concept, NeTI (and NeTI truncated to 4 units) and TI,
+// 2 training steps, 1 seed, 1 denoising step, 1 context prompt; checks bench.json, bench.png and the table.
+func TestBenchCLI(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench")
+	stdout, stderr, err := runCLI(t, "bench", "--pretrained_model_name_or_path", "../../testdata/tiny-sd1",
+		"--examples", benchExamples(t), "--concepts", "dot", "--methods", "neti,ti", "--truncations", "4",
+		"--max_train_steps", "2", "--seeds", "1", "--num_inference_steps", "1", "--context_prompts", "1",
+		"--resolution", "32", "--train_batch_size", "1", "--output_dir", out)
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stderr, "[run 2/2", "progress is shown as it goes")
+	assert.Contains(t, stdout, "neti@4")
+	assert.Contains(t, stdout, "bench.png")
+
+	data, err := os.ReadFile(filepath.Join(out, "bench.json"))
+	require.NoError(t, err)
+	var report neti.BenchReport
+	require.NoError(t, json.Unmarshal(data, &report))
+	assert.Equal(t, 2, report.Options.Steps)
+	assert.Equal(t, []int{4}, report.Options.Truncations)
+	require.Len(t, report.Concepts, 1)
+	require.Len(t, report.Concepts[0].Runs, 2)
+	for _, r := range report.Concepts[0].Runs {
+		assert.Greater(t, r.TrainSeconds, 0.0, r.Method)
+		require.NotEmpty(t, r.Curve, r.Method)
+		assert.Equal(t, 2, r.Curve[len(r.Curve)-1].Step, r.Method)
+	}
+	require.Len(t, report.Summary, 3)
+	for _, s := range report.Summary {
+		assert.True(t, s.Fidelity >= 0 && s.Fidelity <= 1, "%s fidelity %g", s.Label, s.Fidelity)
+		assert.True(t, s.Editability >= 0 && s.Editability <= 1, "%s editability %g", s.Label, s.Editability)
+	}
+
+	f, err := os.Open(filepath.Join(out, "bench.png"))
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	assert.Equal(t, [2]int{neti.BenchPlotWidth, neti.BenchPlotHeight}, [2]int{img.Bounds().Dx(), img.Bounds().Dy()})
+}
+
+func TestBenchCLIBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--truncations", "4,x"}, `--truncations holds "x"`},
+		{[]string{"--methods", "neti,dreambooth"}, `Methods holds "dreambooth"`},
+		{[]string{"--concepts", "nosuch", "--examples", "../../examples/concepts"}, `concept "nosuch"`},
+		{[]string{"extra"}, "flags only"},
+	} {
+		args := append([]string{"bench", "--pretrained_model_name_or_path", "../../testdata/tiny-sd1",
+			"--output_dir", t.TempDir()}, tc.args...)
+		_, _, err := runCLI(t, args...)
+		require.Error(t, err, "%v", tc.args)
+		assert.Contains(t, err.Error(), tc.want, "%v", tc.args)
+	}
+}

@@ -31,14 +31,14 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--minutes", type=float, default=60)
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=5e-4)
-    ap.add_argument("--warmup", type=int, default=200)
-    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--ema", type=float, default=0.995)
     ap.add_argument("--drop", type=float, default=0.1)
     ap.add_argument("--ckpt_minutes", type=float, default=4)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     common.setup(a.seed, a.threads)
     log = common.Log(os.path.join(a.work, "unet_log.jsonl"))
@@ -109,7 +109,7 @@ def main():
                 for p, q in zip(m.parameters(), e.parameters()):
                     q.mul_(d).add_(p.detach(), alpha=1 - d)
         run_loss.append(loss.item())
-        if step % 20 == 0:
+        if step % 10 == 0:
             log(stage="unet", step=step, loss=float(np.mean(run_loss)), lr=lr)
             run_loss = []
         if time.time() - last_ck > a.ckpt_minutes * 60:

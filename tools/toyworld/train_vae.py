@@ -26,7 +26,7 @@ def main():
     ap.add_argument("--resume", action="store_true", help="continue from WORK/vae (fresh optimizer)")
     ap.add_argument("--encode_only", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     common.setup(a.seed, a.threads)
     os.makedirs(a.work, exist_ok=True)

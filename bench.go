@@ -60,8 +60,9 @@ type BenchOptions struct {
 	// Seed is the training seed of every run (same data order, timesteps and noise for every method) and
 	// the first evaluation seed.
 	Seed uint64 `json:"seed"`
-	// Train, if set, adjusts the training options of every run (after ToyPreset, the method, Steps and
-	// Seed are filled in); the bench overrides Placeholder, SuperCategory, validation and output fields.
+	// Train, if set, adjusts the training options of every run (e.g. Resolution, BatchSize), after
+	// ToyPreset, the method and Seed are filled in; the bench then sets MaxTrainSteps to Steps and its own
+	// Placeholder, SuperCategory, validation, checkpoint and output fields.
 	Train func(o *TrainOptions) `json:"-"`
 }
 
@@ -291,8 +292,9 @@ type BenchSummary struct {
 	ContextFidelity float64 `json:"context_fidelity"`
 	// TrainSeconds is the mean training time per concept.
 	TrainSeconds float64 `json:"train_seconds"`
-	// StepsTo is, for each level, the mean over the concepts that reached it (null if none did), and
-	// Reached how many did.
+	// StepsTo is, for each level, the mean of BenchRun.StepsTo over the concepts that reached it (null if
+	// none did), and Reached how many did; for the full mapper only (the curve is not truncated), so null
+	// and 0 for a truncation.
 	StepsTo []*float64 `json:"steps_to"`
 	Reached []int      `json:"reached"`
 }
@@ -428,7 +430,7 @@ func (b *bencher) method(ctx stdcontext.Context, c toyworld.Concept, dir string,
 	if b.opts.Train != nil {
 		b.opts.Train(&o)
 	}
-	o.Placeholder, o.SuperCategory = "<"+c.Name+">", c.SuperCategory
+	o.Placeholder, o.SuperCategory, o.MaxTrainSteps = "<"+c.Name+">", c.SuperCategory, b.opts.Steps
 	o.OutputDir, o.ResumeFrom, o.CheckpointEvery = "", "", -1
 	// Validation with no prompts generates nothing: OnValidate only hands over the concept's snapshot.
 	o.ValidateEvery, o.ValidationPrompts, o.ValidationSeeds = b.opts.EvalEvery, []string{}, []uint64{b.opts.Seed}
@@ -483,7 +485,7 @@ func (b *bencher) evaluate(ctx stdcontext.Context, c toyworld.Concept, concept *
 	start := time.Now()
 	e := BenchEval{Truncation: truncation}
 	total, done := len(prompts)*b.opts.Seeds, 0
-	var recon, context, edit []float64
+	var recon, ctxFid, edit []float64
 	for _, pr := range prompts {
 		score := BenchPromptScore{Prompt: pr.Text}
 		for j := range b.opts.Seeds {
@@ -504,11 +506,11 @@ func (b *bencher) evaluate(ctx stdcontext.Context, c toyworld.Concept, concept *
 		if pr.Reconstruction {
 			recon = append(recon, score.Fidelity...)
 		} else {
-			context, edit = append(context, score.Fidelity...), append(edit, score.Editability...)
+			ctxFid, edit = append(ctxFid, score.Fidelity...), append(edit, score.Editability...)
 		}
 		e.Prompts = append(e.Prompts, score)
 	}
-	e.Fidelity, e.ContextFidelity, e.Editability = mean(recon), mean(context), mean(edit)
+	e.Fidelity, e.ContextFidelity, e.Editability = mean(recon), mean(ctxFid), mean(edit)
 	e.Seconds = time.Since(start).Seconds()
 	return e, nil
 }
@@ -545,7 +547,7 @@ func summarize(concepts []BenchConcept, methods []string, levels int) []BenchSum
 			if tr > 0 {
 				s.Label = fmt.Sprintf("%s@%d", m, tr)
 			}
-			var fid, edit, cfid, secs []float64
+			var fid, edit, ctxFid, secs []float64
 			stepSums := make([]float64, levels)
 			for _, bc := range concepts {
 				for _, r := range bc.Runs {
@@ -554,7 +556,7 @@ func summarize(concepts []BenchConcept, methods []string, levels int) []BenchSum
 					}
 					for _, e := range r.Evals {
 						if e.Truncation == tr {
-							fid, edit, cfid = append(fid, e.Fidelity), append(edit, e.Editability), append(cfid, e.ContextFidelity)
+							fid, edit, ctxFid = append(fid, e.Fidelity), append(edit, e.Editability), append(ctxFid, e.ContextFidelity)
 						}
 					}
 					secs = append(secs, r.TrainSeconds)
@@ -566,7 +568,7 @@ func summarize(concepts []BenchConcept, methods []string, levels int) []BenchSum
 					}
 				}
 			}
-			s.Fidelity, s.Editability, s.ContextFidelity, s.TrainSeconds = mean(fid), mean(edit), mean(cfid), mean(secs)
+			s.Fidelity, s.Editability, s.ContextFidelity, s.TrainSeconds = mean(fid), mean(edit), mean(ctxFid), mean(secs)
 			for k := range levels {
 				if s.Reached[k] > 0 {
 					v := stepSums[k] / float64(s.Reached[k])

@@ -45,7 +45,7 @@ func (r *BenchReport) Plot() *image.RGBA {
 	for v := x0; v <= x1+1e-9; v += xStep {
 		fillRect(img, px(v), top, 1, bottom-top, grid)
 		label := fmt.Sprintf("%.2f", v)
-		drawText(img, px(v)-textWidth(label, 2)/2, bottom+10, label, black, 2)
+		drawText(img, px(v)-textWidth(label, 2)/2, bottom+14, label, black, 2)
 	}
 	for v := y0; v <= y1+1e-9; v += yStep {
 		fillRect(img, left, py(v), right-left, 1, grid)
@@ -54,11 +54,15 @@ func (r *BenchReport) Plot() *image.RGBA {
 	}
 	fillRect(img, left, top, 2, bottom-top+1, black)
 	fillRect(img, left, bottom, right-left+1, 2, black)
-	title := fmt.Sprintf("fidelity vs editability, mean of %d concepts", len(r.Concepts))
+	plural := "s"
+	if len(r.Concepts) == 1 {
+		plural = ""
+	}
+	title := fmt.Sprintf("fidelity vs editability, mean of %d concept%s", len(r.Concepts), plural)
 	drawText(img, (BenchPlotWidth-textWidth(title, 2))/2, 12, title, black, 2)
 	xLabel := "fidelity (reconstruction)"
-	drawText(img, (left+right-textWidth(xLabel, 2))/2, bottom+38, xLabel, black, 2)
-	drawText(img, left-60, top-22, "editability (new contexts)", black, 2)
+	drawText(img, (left+right-textWidth(xLabel, 2))/2, bottom+40, xLabel, black, 2)
+	drawText(img, left-60, top-28, "editability (new contexts)", black, 2)
 
 	var methods []string
 	for _, s := range r.Summary {
@@ -96,6 +100,9 @@ func (r *BenchReport) Plot() *image.RGBA {
 		ly := top + 10 + 30*i
 		fillDisk(img, right+30, ly+glyphH, 7, c)
 		drawText(img, right+46, ly, m, black, 2)
+	}
+	if !slices.ContainsFunc(r.Summary, func(s BenchSummary) bool { return s.Truncation > 0 }) {
+		return img
 	}
 	note := top + 10 + 30*len(methods) + 10
 	fillRect(img, right+24, note+1, 13, 13, black)

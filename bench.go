@@ -422,18 +422,7 @@ func (b *bencher) concept(ctx stdcontext.Context, c toyworld.Concept, dir string
 func (b *bencher) method(ctx stdcontext.Context, c toyworld.Concept, dir string, prompts []BenchPrompt, method string) (BenchRun, error) {
 	b.run++
 	run := BenchRun{Method: method}
-	o := ToyPreset()
-	o.Method, o.MaxTrainSteps, o.Seed = method, b.opts.Steps, b.opts.Seed
-	if method == BenchNeTINoBypass {
-		o.Method, o.NoBypass = MethodNeTI, true
-	}
-	if b.opts.Train != nil {
-		b.opts.Train(&o)
-	}
-	o.Placeholder, o.SuperCategory, o.MaxTrainSteps = "<"+c.Name+">", c.SuperCategory, b.opts.Steps
-	o.OutputDir, o.ResumeFrom, o.CheckpointEvery = "", "", -1
-	// Validation with no prompts generates nothing: OnValidate only hands over the concept's snapshot.
-	o.ValidateEvery, o.ValidationPrompts, o.ValidationSeeds = b.opts.EvalEvery, []string{}, []uint64{b.opts.Seed}
+	o := benchTrainOptions(b.opts, c, method)
 	recon := prompts[:1]
 	var evalTime time.Duration
 	o.OnValidate = func(step int, snap *Concept, _ []*image.RGBA) error {
@@ -477,6 +466,24 @@ func (b *bencher) method(ctx stdcontext.Context, c toyworld.Concept, dir string,
 		run.Evals = append(run.Evals, e)
 	}
 	return run, nil
+}
+
+// benchTrainOptions are the training options of one run: ToyPreset with the method, opts.Steps and
+// opts.Seed, adjusted by opts.Train, writing nothing, with a validation every opts.EvalEvery steps that
+// generates nothing (no prompts): OnValidate then only hands over the concept's snapshot.
+func benchTrainOptions(opts BenchOptions, c toyworld.Concept, method string) TrainOptions {
+	o := ToyPreset()
+	o.Method, o.Seed = method, opts.Seed
+	if method == BenchNeTINoBypass {
+		o.Method, o.NoBypass = MethodNeTI, true
+	}
+	if opts.Train != nil {
+		opts.Train(&o)
+	}
+	o.Placeholder, o.SuperCategory, o.MaxTrainSteps = "<"+c.Name+">", c.SuperCategory, opts.Steps
+	o.OutputDir, o.ResumeFrom, o.CheckpointEvery = "", "", -1
+	o.ValidateEvery, o.ValidationPrompts, o.ValidationSeeds = opts.EvalEvery, []string{}, []uint64{opts.Seed}
+	return o
 }
 
 // evaluate generates Seeds images of each prompt with the concept at a truncation (0: full) and scores

@@ -65,6 +65,31 @@ func TestBenchOptionsValidation(t *testing.T) {
 	assert.NoError(t, o.validate())
 }
 
+func TestBenchTrainOptions(t *testing.T) {
+	opts := BenchOptions{Steps: 30, EvalEvery: 10, Seed: 7, Train: func(o *TrainOptions) {
+		o.Resolution, o.MaxTrainSteps, o.OutputDir = 32, 999, "elsewhere"
+	}}
+	c, _ := toyworld.ConceptByName("goldstar")
+	for _, tc := range []struct {
+		method, want string
+		noBypass     bool
+	}{{BenchNeTI, MethodNeTI, false}, {BenchNeTINoBypass, MethodNeTI, true}, {BenchPPlus, MethodPPlus, false}, {BenchTI, MethodTI, false}} {
+		o := benchTrainOptions(opts, c, tc.method)
+		assert.Equal(t, tc.want, o.Method, tc.method)
+		assert.Equal(t, tc.noBypass, o.NoBypass, tc.method)
+		assert.Equal(t, 30, o.MaxTrainSteps, "%s: Steps wins over the Train hook", tc.method)
+		assert.Equal(t, 32, o.Resolution, "%s: the Train hook applies", tc.method)
+		assert.Equal(t, uint64(7), o.Seed, tc.method)
+		assert.Equal(t, "<goldstar>", o.Placeholder, tc.method)
+		assert.Equal(t, "star", o.SuperCategory, tc.method)
+		assert.Empty(t, o.OutputDir, "%s: nothing written", tc.method)
+		assert.Equal(t, 10, o.ValidateEvery, tc.method)
+		assert.NotNil(t, o.ValidationPrompts, "%s: empty, not the default prompts", tc.method)
+		assert.Empty(t, o.ValidationPrompts, tc.method)
+		assert.Equal(t, ToyPreset().LearningRate, o.LearningRate, "%s: ToyPreset otherwise", tc.method)
+	}
+}
+
 func TestBenchPrompts(t *testing.T) {
 	for _, c := range toyworld.Concepts() {
 		ph := "<" + c.Name + ">"

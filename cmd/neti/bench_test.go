@@ -30,17 +30,18 @@ func benchExamples(t *testing.T) string {
 	return examples
 }
 
-// TestBenchCLI runs neti bench on the tiny model: one concept, NeTI (and NeTI truncated to 4 units) and TI,
-// 2 training steps, 1 seed, 1 denoising step, 1 context prompt; checks bench.json, bench.png and the table.
+// TestBenchCLI runs neti bench on the tiny model: one concept, NeTI without bypass and P+ (the library's
+// test runs NeTI and TI), 2 training steps, 1 seed, 1 denoising step, 1 context prompt; checks bench.json,
+// bench.png and the table. Truncations apply to NeTI only, so --truncations is recorded but unused here.
 func TestBenchCLI(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench")
 	stdout, stderr, err := runCLI(t, "bench", "--pretrained_model_name_or_path", "../../testdata/tiny-sd1",
-		"--examples", benchExamples(t), "--concepts", "dot", "--methods", "neti,ti", "--truncations", "4",
+		"--examples", benchExamples(t), "--concepts", "dot", "--methods", "neti-nobypass,pplus", "--truncations", "4",
 		"--max_train_steps", "2", "--seeds", "1", "--num_inference_steps", "1", "--context_prompts", "1",
 		"--resolution", "32", "--train_batch_size", "1", "--output_dir", out)
 	require.NoError(t, err, stderr)
 	assert.Contains(t, stderr, "[run 2/2", "progress is shown as it goes")
-	assert.Contains(t, stdout, "neti@4")
+	assert.Contains(t, stdout, "neti-nobypass")
 	assert.Contains(t, stdout, "bench.png")
 
 	data, err := os.ReadFile(filepath.Join(out, "bench.json"))
@@ -56,7 +57,8 @@ func TestBenchCLI(t *testing.T) {
 		require.NotEmpty(t, r.Curve, r.Method)
 		assert.Equal(t, 2, r.Curve[len(r.Curve)-1].Step, r.Method)
 	}
-	require.Len(t, report.Summary, 3)
+	require.Len(t, report.Summary, 2)
+	assert.Equal(t, []string{"neti-nobypass", "pplus"}, []string{report.Summary[0].Label, report.Summary[1].Label})
 	for _, s := range report.Summary {
 		assert.True(t, s.Fidelity >= 0 && s.Fidelity <= 1, "%s fidelity %g", s.Label, s.Fidelity)
 		assert.True(t, s.Editability >= 0 && s.Editability <= 1, "%s editability %g", s.Label, s.Editability)

@@ -279,6 +279,8 @@ type BenchConcept struct {
 	Reference float64       `json:"reference_fidelity"`
 	Prompts   []BenchPrompt `json:"prompts"`
 	Runs      []BenchRun    `json:"runs"`
+	// Seconds is the wall time of the concept: every method's training and evaluations.
+	Seconds float64 `json:"seconds"`
 }
 
 // BenchSummary is one method at one truncation, averaged over the concepts: a point of the scatter plot.
@@ -393,6 +395,7 @@ type bencher struct {
 
 // concept trains and evaluates every method on one concept, then reads the steps to each fidelity level.
 func (b *bencher) concept(ctx stdcontext.Context, c toyworld.Concept, dir string) (BenchConcept, error) {
+	start := time.Now()
 	placeholder := "<" + c.Name + ">"
 	bc := BenchConcept{Name: c.Name, SuperCategory: c.SuperCategory, Placeholder: placeholder,
 		Prompts: BenchPrompts(c, placeholder, b.opts.ContextPrompts)}
@@ -415,6 +418,7 @@ func (b *bencher) concept(ctx stdcontext.Context, c toyworld.Concept, dir string
 			}
 		}
 	}
+	bc.Seconds = time.Since(start).Seconds()
 	return bc, nil
 }
 

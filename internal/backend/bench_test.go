@@ -50,3 +50,51 @@ func benchConv(b *testing.B, backend backends.Backend) {
 	}
 	b.ReportMetric(3*9.437184e6*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 }
+
+// BenchmarkBroadcastOps measures the adapter's broadcast and reduce rewrites ("rewritten") against
+// SimpleGo's own iterators ("inner") on UNet-like shapes, float32: a norm's per-channel scale
+// [2, 64, 32, 32] × [1, 64, 1, 1], softmax's [2, 8, 256, 256] / [2, 8, 256, 1], its row sums and a
+// bias gradient's sum over axes 0, 2, 3.
+func BenchmarkBroadcastOps(b *testing.B) {
+	cases := []struct {
+		name string
+		dims [][]int
+		fn   func(x, y *Node) *Node
+	}{
+		{"MulChannel", [][]int{{2, 64, 32, 32}, {1, 64, 1, 1}}, Mul},
+		{"MulChannel8", [][]int{{2, 64, 8, 8}, {1, 64, 1, 1}}, Mul},
+		{"MulChannel16", [][]int{{2, 64, 16, 16}, {1, 64, 1, 1}}, Mul},
+		{"DivRows", [][]int{{2, 8, 256, 256}, {2, 8, 256, 1}}, Div},
+		{"DivRows64", [][]int{{2, 8, 64, 64}, {2, 8, 64, 1}}, Div},
+		{"SumRows", [][]int{{2, 8, 256, 256}, {1}}, func(x, _ *Node) *Node { return ReduceSum(x, 3) }},
+		{"SumLead", [][]int{{128, 320}, {1}}, func(x, _ *Node) *Node { return ReduceSum(x, 0) }},
+		{"SumBias", [][]int{{2, 64, 32, 32}, {1}}, func(x, _ *Node) *Node { return ReduceSum(x, 0, 2, 3) }},
+	}
+	for _, c := range cases {
+		for _, on := range []bool{true, false} {
+			name := c.name + "/inner"
+			if on {
+				name = c.name + "/rewritten"
+			}
+			b.Run(name, func(b *testing.B) {
+				defer func() { fastBroadcast = true }()
+				fastBroadcast = on
+				backend := newCPU(b)
+				x := tensors.FromFlatDataAndDimensions(toF32(randomFlat(1, size(c.dims[0]))), c.dims[0]...)
+				y := tensors.FromFlatDataAndDimensions(toF32(randomFlat(2, size(c.dims[1]))), c.dims[1]...)
+				exec, err := NewExec(backend, c.fn)
+				require.NoError(b, err, "NewExec")
+				defer exec.Finalize()
+				_, err = exec.Exec1(x, y) // Compile outside the loop.
+				require.NoError(b, err, "first Exec1")
+				for b.Loop() {
+					out, err := exec.Exec1(x, y)
+					if err != nil {
+						b.Fatal(err)
+					}
+					out.FinalizeAll()
+				}
+			})
+		}
+	}
+}

@@ -46,6 +46,16 @@
 //     the output gradient) stays cheap; chunked along the first output spatial axis to bound memory.
 //     A 3x3 conv forward+backward at [1, 32, 32, 32] runs about 10x faster than SimpleGo's own loop
 //     (BenchmarkConvForwardBackward). Batch-grouped convolutions go to SimpleGo unchanged.
+//   - Speed: SimpleGo runs element-wise binary ops whose operands differ in shape (a norm's
+//     [B, C, H, W] × [1, C, 1, 1], softmax's [B, H, L, L] / [B, H, L, 1]), and BroadcastInDim, through a
+//     per-element broadcast iterator, and ReduceSum through a per-element output iterator. For float
+//     dtypes the adapter materialises the broadcast operand with Concatenate of doubling copies
+//     (memmoves) and calls Add/Sub/Mul/Div/Max/Min/Pow with equal shapes, bit-identical results
+//     (op_broadcast.go; only where each copied block has at least minRepeatBlock elements); and sums a
+//     trailing run of reduced axes of float32/float64 tensors as a DotGeneral with ones, equal up to
+//     summation order, leaving any reduced axes before it to SimpleGo on the smaller result
+//     (op_reduce.go). Both apply to tensors of at least minRewriteSize elements only (below it the extra
+//     ops cost more than they save). BenchmarkBroadcastOps compares both paths.
 //
 // Everything else is forwarded unchanged to SimpleGo, and the executables and buffers are SimpleGo's.
 package backend

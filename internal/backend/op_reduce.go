@@ -87,8 +87,8 @@ func (b *builder) ReduceSum(x backends.Op, axes ...int) (backends.Op, error) {
 // x [p, m1/p, k, m2] and ones [p, k] with batch axis p (see sumBatches) and contracting axis k →
 // [m1, m2].
 func (b *builder) sumRun(x backends.Op, m1, k, m2, p int, dtype dtypes.DType) (backends.Op, error) {
-	// Axes of size 1 are left out: SimpleGo copies operands not already laid out as [batch, contracting,
-	// cross] through its per-element transpose.
+	// Axes of size 1 are left out: SimpleGo copies operands not already laid out as [batch, cross,
+	// contracting] through its per-element transpose.
 	var xDims, onesDims, batch []int
 	if p > 1 {
 		xDims, onesDims, batch = append(xDims, p), append(onesDims, p), []int{0}

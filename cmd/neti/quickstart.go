@@ -8,21 +8,27 @@ import (
 	"image"
 	"image/draw"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/org/neti"
+	"github.com/org/neti/toyworld"
 )
 
 // defaultModel is the built-in toy-world model (models/toyworld in the repository).
 const defaultModel = "models/toyworld"
 
-// quickstartRow is one row of the quickstart grid: what it shows and the images' prompt and settings.
+// quickstartRow is one row of the quickstart grid: what it shows, the images' prompts and settings, and the
+// toy world's measurements of them (shipped concepts only): fidelity to the concept and, for prompts that ask
+// for a context, editability (the fraction of the requested attributes found).
 type quickstartRow struct {
-	Title      string   `json:"title"`
-	Prompts    []string `json:"prompts"`
-	Truncation []int    `json:"truncation,omitempty"`
+	Title       string    `json:"title"`
+	Prompts     []string  `json:"prompts"`
+	Truncation  []int     `json:"truncation,omitempty"`
+	Fidelity    []float64 `json:"fidelity,omitempty"`
+	Editability []float64 `json:"editability,omitempty"`
 }
 
 // runQuickstart is "neti quickstart", the README's main job: learn one of the shipped toy-world concepts with
@@ -87,8 +93,10 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fmt.Fprintf(stderr, "trained %s in %s\n", placeholder, time.Since(start).Round(time.Second))
 
 	rows := quickstartRows(placeholder, c.Mapper.Hidden)
+	truth, measurable := toyworld.ConceptByName(meta.Name)
 	var images [][]*image.RGBA
-	for i, row := range rows {
+	for i := range rows {
+		row := &rows[i]
 		var line []*image.RGBA
 		for j, prompt := range row.Prompts {
 			o := neti.GenerateOptions{Steps: *sampleSteps, Seed: *seed + uint64(j), Concepts: []*neti.Concept{c}}
@@ -100,11 +108,20 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 				return err
 			}
 			line = append(line, imgs[0])
+			if measurable {
+				row.Fidelity = append(row.Fidelity, toyworld.Fidelity(imgs[0], truth))
+				row.Editability = append(row.Editability, toyworld.Editability(imgs[0], toyworld.ParseCaption(prompt)))
+			}
 			fmt.Fprintf(stderr, "\rgrid row %d/%d: %d/%d images   ", i+1, len(rows), j+1, len(row.Prompts))
 		}
 		images = append(images, line)
 	}
 	fmt.Fprintln(stderr)
+	for _, row := range rows {
+		if len(row.Fidelity) > 0 {
+			fmt.Fprintf(stdout, "%-28s fidelity %v  editability %v\n", row.Title, rounded(row.Fidelity), rounded(row.Editability))
+		}
+	}
 	gridPath := filepath.Join(*output, "grid.png")
 	if err := writePNG(gridPath, gridRows(images)); err != nil {
 		return err
@@ -135,6 +152,15 @@ func quickstartRows(placeholder string, hidden int) []quickstartRow {
 		}},
 		{Title: "truncation sweep", Prompts: sweepPrompts, Truncation: sweep},
 	}
+}
+
+// rounded rounds scores to two decimals for printing.
+func rounded(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = math.Round(x*100) / 100
+	}
+	return out
 }
 
 // gridRows lays rows of equally sized images out top to bottom.

@@ -3,19 +3,56 @@
 package toyworld_test
 
 import (
+	stdcontext "context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/org/neti"
 	model "github.com/org/neti/models/toyworld"
 	"github.com/org/neti/toyworld"
 )
 
+// FullBar is the quality bar: shape, colour and background right in at least 90 % of the images
+// of held-out prompts (combinations never seen in training).
+const FullBar = 0.90
+
 // TestHeldOutPromptFollowing is the model card's measurement: every held-out prompt with seeds 0–3,
 // Steps DPM-Solver++(2M) steps, guidance GuidanceScale; shape, colour and background must all be as
-// requested (toyworld.Classify) in at least FullBar of the images.
+// requested (toyworld.Classify) in at least FullBar of the images. Minutes on 2 cores, hence -tags slow.
+// The committed model does NOT reach the bar (see the model card): this test fails on it.
 func TestHeldOutPromptFollowing(t *testing.T) {
 	rate, misses := followRate(t, []uint64{0, 1, 2, 3}, model.Steps)
 	t.Logf("held-out prompt following (%d prompts × 4 seeds): %.3f; misses: %v", len(toyworld.HeldOutPrompts()), rate, misses)
 	assert.GreaterOrEqual(t, rate, FullBar, "misses: %v", misses)
+}
+
+// followRate generates every held-out prompt with the given seeds and returns the fraction of images
+// whose classified shape, colour and background are the requested ones, and the misses.
+func followRate(t *testing.T, seeds []uint64, steps int) (float64, []string) {
+	p, err := neti.LoadPipeline(model.Dir(), neti.LoadOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	good, total := 0, 0
+	var misses []string
+	for _, pr := range toyworld.HeldOutPrompts() {
+		for _, seed := range seeds {
+			imgs, err := p.Generate(stdcontext.Background(), pr.Text, neti.GenerateOptions{
+				Steps: steps, GuidanceScale: model.GuidanceScale, Seed: seed,
+			})
+			require.NoError(t, err, pr.Text)
+			got := toyworld.Classify(imgs[0])
+			total++
+			if got.Shape == pr.Requested.Shape && got.Color == pr.Requested.Color &&
+				got.Background == pr.Requested.Background {
+				good++
+			} else {
+				misses = append(misses, fmt.Sprintf("%q seed %d: got %s %s on %s", pr.Text, seed, got.Color,
+					got.Shape, got.Background))
+			}
+		}
+	}
+	return float64(good) / float64(total), misses
 }

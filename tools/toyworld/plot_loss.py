@@ -8,11 +8,12 @@ import os
 from PIL import Image, ImageDraw
 
 
-def series(path, stage, key):
-    if not os.path.exists(path):
-        return []
+def series(paths, stage, key):
     out, base, last = [], 0, -1
-    for l in open(path):
+    lines = []
+    for path in paths:
+        lines += [l for l in open(path)] if os.path.exists(path) else []
+    for l in lines:
         r = json.loads(l)
         if r.get("stage") == stage and key in r:
             if r["step"] <= last:  # a resumed run restarts its step count
@@ -45,13 +46,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--unet_logs", nargs="*", default=None,
+                    help="UNet logs of successive stages (default WORK/unet_log.jsonl)")
     a = ap.parse_args()
     img = Image.new("RGB", (640, 480), (255, 255, 255))
     d = ImageDraw.Draw(img)
-    panel(d, (5, 5, 634, 235), series(os.path.join(a.work, "vae_log.jsonl"), "vae", "l1"),
+    panel(d, (5, 5, 634, 235), series([os.path.join(a.work, "vae_log.jsonl")], "vae", "l1"),
           "VAE reconstruction L1 (pixels in [-1, 1]) vs step", (200, 60, 40))
-    panel(d, (5, 245, 634, 475), series(os.path.join(a.work, "unet_log.jsonl"), "unet", "loss"),
-          "UNet + text encoder: epsilon MSE vs step", (40, 80, 200))
+    panel(d, (5, 245, 634, 475), series(a.unet_logs or [os.path.join(a.work, "unet_log.jsonl")], "unet", "loss"),
+          "UNet + text encoder: epsilon MSE vs step (stages concatenated; offset noise raises it)", (40, 80, 200))
     img.save(a.out)
 
 

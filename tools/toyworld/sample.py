@@ -36,16 +36,43 @@ def main():
         safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.set_progress_bar_config(disable=True)
     prompts = [json.loads(l)["text"] for l in open(a.prompts)]
-    rows = []
+    rows, hits = [], []
     for s in range(a.seeds):
         g = torch.Generator().manual_seed(s)
         with torch.no_grad():
             ims = pipe(prompts, height=64, width=64, num_inference_steps=a.steps, guidance_scale=a.guidance,
                        generator=g, output_type="np").images
         rows.append(np.concatenate(list(ims), axis=1))
+        for im, line in zip(ims, open(a.prompts)):
+            req = json.loads(line).get("requested", {})
+            bg, obj = proxy_colors(im)
+            hits.append((bg == req.get("background"), obj == req.get("color")))
     grid = (np.concatenate(rows, axis=0) * 255).round().astype(np.uint8)
     Image.fromarray(grid).save(a.out)
     print("\n".join(f"{i}: {p}" for i, p in enumerate(prompts)))
+    h = np.array(hits, dtype=float)
+    print(f"proxy: background colour {h[:, 0].mean():.3f}, object colour {h[:, 1].mean():.3f} over {len(h)} images")
+
+
+# Named colour centres (toyworld's colorTable) for the proxy: nearest in RGB.
+NAMED = {"red": (210, 35, 40), "orange": (242, 135, 25), "yellow": (240, 212, 40), "green": (45, 165, 65),
+         "blue": (40, 85, 215), "purple": (130, 50, 175), "pink": (245, 145, 195), "white": (240, 240, 238),
+         "black": (28, 28, 30)}
+
+
+def nearest(rgb):
+    return min(NAMED, key=lambda k: sum((float(rgb[i]) - NAMED[k][i]) ** 2 for i in range(3)))
+
+
+def proxy_colors(im):
+    """A rough stand-in for toyworld.Classify's colours: the border's median is the background, the
+    median of the pixels far from it is the object."""
+    x = (np.asarray(im) * 255).reshape(64, 64, 3)
+    border = np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])
+    bg = np.median(border, axis=0)
+    far = x.reshape(-1, 3)[np.linalg.norm(x.reshape(-1, 3) - bg, axis=1) > 60]
+    obj = nearest(np.median(far, axis=0)) if len(far) >= 8 else None
+    return nearest(bg), obj
 
 
 if __name__ == "__main__":

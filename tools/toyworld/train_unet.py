@@ -36,7 +36,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--ema", type=float, default=0.995)
     ap.add_argument("--drop", type=float, default=0.1)
+    ap.add_argument("--max_steps", type=int, default=0, help="stop after this many steps (0: time only)")
     ap.add_argument("--ckpt_minutes", type=float, default=4)
+    ap.add_argument("--offset_noise", type=float, default=0.0,
+                    help="std of a per-sample, per-channel constant added to the noise (see the model card)")
+    ap.add_argument("--init_from", default="", help="start from the weights (and EMA) of another run's ckpt.pt")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
@@ -69,6 +73,11 @@ def main():
     g = torch.Generator().manual_seed(a.seed)
     step, spent = 0, 0.0
     ck = os.path.join(a.work, "ckpt.pt")
+    if a.init_from and not os.path.exists(ck):
+        s = torch.load(os.path.join(a.init_from, "ckpt.pt"), weights_only=False)
+        text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
+        ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
+        log(stage="init_from", path=a.init_from, step=s["step"])
     if os.path.exists(ck):
         s = torch.load(ck, weights_only=False)
         text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
@@ -81,7 +90,7 @@ def main():
     last_ck = time.time()
     text.train(); unet.train()
     run_loss = []
-    while time.time() - t_start < budget:
+    while time.time() - t_start < budget and (a.max_steps == 0 or step < a.max_steps):
         frac = (time.time() - t_start) / budget
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.5 * (1 + np.cos(np.pi * frac)) * 0.9 + 0.1)
         for pg in opt.param_groups:
@@ -93,6 +102,10 @@ def main():
         tid[drop] = empty
         t = torch.randint(0, 1000, (a.batch,), generator=g)
         eps = torch.randn(z.shape, generator=g)
+        if a.offset_noise:
+            # A random constant per channel: the latent's mean (the background colour) survives SD's
+            # schedule at 16×16 even at t=999, so without it the initial noise, not the prompt, chose it.
+            eps = eps + a.offset_noise * torch.randn(z.shape[:2] + (1, 1), generator=g)
         ab = acp[t].view(-1, 1, 1, 1)
         zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
         enc = text(tid).last_hidden_state

@@ -6,6 +6,8 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/org/neti/internal/nn"
 )
 
 // builder carries what every block needs while the UNet graph is built.
@@ -43,7 +45,7 @@ func (b *builder) downBlock(ctx *context.Context, i int, x *graph.Node) (*graph.
 		skips = append(skips, x)
 	}
 	if i < len(cfg.DownBlockTypes)-1 {
-		x = downsample(ctx.In("downsamplers").In("0"), cfg, x)
+		x = nn.Downsample2D(ctx.In("downsamplers").In("0"), x, cfg.DownsamplePadding)
 		skips = append(skips, x)
 	}
 	return x, skips
@@ -80,7 +82,7 @@ func (b *builder) upBlock(ctx *context.Context, i int, x *graph.Node, skips []*g
 		}
 	}
 	if i < n-1 {
-		x = upsample(ctx.In("upsamplers").In("0"), x)
+		x = nn.Upsample2D(ctx.In("upsamplers").In("0"), x)
 	}
 	return x, skips
 }

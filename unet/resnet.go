@@ -29,30 +29,3 @@ func resnet(ctx *context.Context, cfg *Config, x, temb *graph.Node, out int, sca
 	}
 	return y
 }
-
-// downsample is diffusers' Downsample2D with a conv (scope "conv"): a 3x3 stride-2 conv with
-// cfg.DownsamplePadding on every side, or, for padding 0, one zero row and column added at the bottom and
-// right first. x [batch, C, H, W] → [batch, C, ⌈H/2⌉, ⌈W/2⌉].
-func downsample(ctx *context.Context, cfg *Config, x *graph.Node) *graph.Node {
-	channels := x.Shape().Dim(1)
-	if cfg.DownsamplePadding == 0 {
-		x = padBottomRight(x)
-	}
-	return nn.Conv2D(ctx.In("conv"), x, channels, 3, 2, cfg.DownsamplePadding)
-}
-
-// padBottomRight appends one zero row and one zero column: x [batch, C, H, W] → [batch, C, H+1, W+1].
-// (Concatenation instead of graph.Pad, which SimpleGo only gets through the backend adapter.)
-func padBottomRight(x *graph.Node) *graph.Node {
-	g := x.Graph()
-	b, c, h, w := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2), x.Shape().Dim(3)
-	zero := graph.ScalarZero(g, x.DType())
-	x = graph.Concatenate([]*graph.Node{x, graph.BroadcastToDims(zero, b, c, h, 1)}, 3)
-	return graph.Concatenate([]*graph.Node{x, graph.BroadcastToDims(zero, b, c, 1, w+1)}, 2)
-}
-
-// upsample is diffusers' Upsample2D with a conv (scope "conv"): nearest-neighbour 2x then a 3x3 conv.
-// x [batch, C, H, W] → [batch, C, 2H, 2W].
-func upsample(ctx *context.Context, x *graph.Node) *graph.Node {
-	return nn.Conv2D(ctx.In("conv"), nn.UpsampleNearest2x(x), x.Shape().Dim(1), 3, 1, 1)
-}

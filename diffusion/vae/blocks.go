@@ -4,7 +4,6 @@ import (
 	"strconv"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/org/neti/internal/nn"
@@ -49,30 +48,6 @@ func (b builder) resnet(ctx *context.Context, x *graph.Node, outChannels int) *g
 		shortcut = nn.Conv2D(ctx.In("conv_shortcut"), x, outChannels, 1, 1, 0)
 	}
 	return graph.Add(shortcut, h)
-}
-
-// downsample is diffusers' Downsample2D with use_conv and padding 0: zero-pad one row at the bottom and one
-// column at the right (F.pad(x, (0, 1, 0, 1))), then a 3x3 stride-2 conv without padding, in scope "conv":
-// x [B, C, H, W] → [B, C, ⌊(H−1)/2⌋+1, ⌊(W−1)/2⌋+1] (H/2 × W/2 for even sizes).
-//
-// The asymmetric pad is built by concatenating zero blocks rather than with graph.Pad: Concatenate (and its
-// gradient, a Slice) runs on every backend, including plain SimpleGo without internal/backend's adapter,
-// while Pad needs the adapter there. The conv itself is nn.Conv2D, whose padding is symmetric.
-func (b builder) downsample(ctx *context.Context, x *graph.Node) *graph.Node {
-	g := x.Graph()
-	dims := x.Shape().Dimensions
-	batch, channels, height, width := dims[0], dims[1], dims[2], dims[3]
-	// [B, C, H, W] → [B, C, H, W+1]
-	x = graph.Concatenate([]*graph.Node{x, graph.Zeros(g, shapes.Make(x.DType(), batch, channels, height, 1))}, 3)
-	// [B, C, H, W+1] → [B, C, H+1, W+1]
-	x = graph.Concatenate([]*graph.Node{x, graph.Zeros(g, shapes.Make(x.DType(), batch, channels, 1, width+1))}, 2)
-	return nn.Conv2D(ctx.In("conv"), x, channels, 3, 2, 0)
-}
-
-// upsample is diffusers' Upsample2D with use_conv: nearest 2x then a 3x3 conv in scope "conv":
-// x [B, C, H, W] → [B, C, 2H, 2W].
-func (b builder) upsample(ctx *context.Context, x *graph.Node) *graph.Node {
-	return nn.Conv2D(ctx.In("conv"), nn.UpsampleNearest2x(x), x.Shape().Dim(1), 3, 1, 1)
 }
 
 // attention is the mid block's single-head spatial self-attention (diffusers' Attention built with

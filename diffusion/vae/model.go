@@ -92,7 +92,7 @@ func (b builder) encoder(ctx *context.Context, cfg Config, x *graph.Node) *graph
 			x = b.resnet(at(block, "resnets", j), x, out)
 		}
 		if i < len(channels)-1 {
-			x = b.downsample(at(block, "downsamplers", 0), x)
+			x = nn.Downsample2D(at(block, "downsamplers", 0), x, 0)
 		}
 	}
 	x = b.midBlock(ctx.In("mid_block"), x, cfg.MidBlockAddAttention)
@@ -113,7 +113,7 @@ func (b builder) decoder(ctx *context.Context, cfg Config, z *graph.Node) *graph
 			x = b.resnet(at(block, "resnets", j), x, out)
 		}
 		if i < n-1 {
-			x = b.upsample(at(block, "upsamplers", 0), x)
+			x = nn.Upsample2D(at(block, "upsamplers", 0), x)
 		}
 	}
 	x = nn.SiLU(nn.GroupNorm(ctx.In("conv_norm_out"), x, b.groups, normEps))

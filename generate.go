@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -64,6 +65,15 @@ func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOp
 	plan, err := p.planConcepts(prompt, opts) // nil for a plain prompt
 	if err != nil {
 		return nil, shape, err
+	}
+	var placeholders []string
+	for _, c := range opts.Concepts {
+		placeholders = append(placeholders, strings.ToLower(c.Placeholder))
+	}
+	for _, text := range []string{prompt, opts.NegativePrompt} {
+		if err := p.checkVocabulary(text, placeholders); err != nil {
+			return nil, shape, err
+		}
 	}
 	sampler, err := diffusion.NewSampler(opts.Sampler, p.schedule, opts.Steps)
 	if err != nil {

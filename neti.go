@@ -32,9 +32,11 @@ type Pipeline struct {
 	ctx       *context.Context // variables under text_encoder/, unet/, vae/
 	text      *clip.Config
 	tokenizer *clip.Tokenizer
-	unet      *unet.Config
-	vae       vae.Config
-	schedule  diffusion.SchedulerConfig
+	// vocabulary is the closed word list of tokenizer/vocabulary.txt, or nil (any word; see VocabularyFile).
+	vocabulary map[string]bool
+	unet       *unet.Config
+	vae        vae.Config
+	schedule   diffusion.SchedulerConfig
 
 	encodeExec, denoiseExec, decodeExec *context.Exec
 	// conceptEncodeExecs are EncodeConcepts' text-encoder graphs, by their bypass weights (conceptExecKey);
@@ -88,6 +90,9 @@ func LoadPipeline(pathOrID string, opts LoadOptions) (p *Pipeline, err error) {
 		}
 	}
 	if p.tokenizer, err = clip.LoadTokenizer(filepath.Join(dir, "tokenizer")); err != nil {
+		return p, err
+	}
+	if p.vocabulary, err = readVocabulary(filepath.Join(dir, "tokenizer")); err != nil {
 		return p, err
 	}
 	if got, want := p.tokenizer.VocabSize(), p.text.VocabSize; got > want {

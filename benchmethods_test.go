@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"image"
 	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,23 +111,6 @@ func TestBenchPrompts(t *testing.T) {
 	assert.Equal(t, "small", BenchPrompts(c, "<t>", 2)[2].Requested.Size, "tealstar never trained small: asked first")
 }
 
-// benchExamples copies the shipped tealstar concept as "dot" with super-category "the" (the tiny model's
-// vocabulary lacks "star") into a temporary examples folder.
-func benchExamples(t *testing.T) string {
-	examples := t.TempDir()
-	dir := filepath.Join(examples, "dot")
-	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("examples", "concepts", "tealstar"))))
-	var meta map[string]any
-	data, err := os.ReadFile(filepath.Join(dir, "concept.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(data, &meta))
-	meta["name"], meta["super_category"] = "dot", "the"
-	data, err = json.Marshal(meta)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "concept.json"), data, 0o644))
-	return examples
-}
-
 // TestRunBenchTiny runs the whole bench at a tiny scale: one concept, NeTI (full and truncated to 4 units)
 // and TI, 2 training steps with a curve point at step 1, 1 seed, 1 denoising step, 2 context prompts.
 func TestRunBenchTiny(t *testing.T) {
@@ -137,7 +119,7 @@ func TestRunBenchTiny(t *testing.T) {
 		Steps: 2, EvalEvery: 1, ContextPrompts: 2, Seeds: 1, SampleSteps: 1,
 		Train: func(o *TrainOptions) { o.Resolution, o.BatchSize = 32, 1 }}
 	var phases []string
-	report, err := RunBench(stdcontext.Background(), p, benchExamples(t), opts, func(pr BenchProgress) {
+	report, err := RunBench(stdcontext.Background(), p, filepath.Join("testdata", "concepts"), opts, func(pr BenchProgress) {
 		if len(phases) == 0 || phases[len(phases)-1] != pr.Phase+pr.Method {
 			phases = append(phases, pr.Phase+pr.Method)
 		}

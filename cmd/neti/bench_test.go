@@ -13,30 +13,13 @@ import (
 	"github.com/org/neti"
 )
 
-// benchExamples copies the shipped tealstar concept as "dot" with super-category "the" (the tiny model's
-// vocabulary lacks "star"), keeping its scene for the fidelity measurements.
-func benchExamples(t *testing.T) string {
-	examples := t.TempDir()
-	dir := filepath.Join(examples, "dot")
-	require.NoError(t, os.CopyFS(dir, os.DirFS("../../examples/concepts/tealstar")))
-	var meta map[string]any
-	data, err := os.ReadFile(filepath.Join(dir, "concept.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(data, &meta))
-	meta["name"], meta["super_category"] = "dot", "the"
-	data, err = json.Marshal(meta)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "concept.json"), data, 0o644))
-	return examples
-}
-
 // TestBenchCLI runs neti bench on the tiny model: one concept, NeTI without bypass and P+ (the library's
 // test runs NeTI and TI), 2 training steps, 1 seed, 1 denoising step, 1 context prompt; checks bench.json,
 // bench.png and the table. Truncations apply to NeTI only, so --truncations is recorded but unused here.
 func TestBenchCLI(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench")
 	stdout, stderr, err := runCLI(t, "bench", "--pretrained_model_name_or_path", "../../testdata/tiny-sd1",
-		"--examples", benchExamples(t), "--concepts", "dot", "--methods", "neti-nobypass,pplus", "--truncations", "4",
+		"--examples", "../../testdata/concepts", "--concepts", "dot", "--methods", "neti-nobypass,pplus", "--truncations", "4",
 		"--max_train_steps", "2", "--seeds", "1", "--num_inference_steps", "1", "--context_prompts", "1",
 		"--resolution", "32", "--train_batch_size", "1", "--output_dir", out)
 	require.NoError(t, err, stderr)

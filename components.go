@@ -44,7 +44,7 @@ func components(text *clip.Config, u *unet.Config, v vae.Config) []component {
 				size := u.SampleSize
 				sample := graph.Parameter(g, "sample", shapes.Make(dtype, 1, u.InChannels, size, size))
 				timestep := graph.Parameter(g, "timestep", shapes.Make(dtypes.Float32, 1))
-				states := graph.Parameter(g, "states", shapes.Make(dtype, 1, 77, u.CrossAttentionDim[0]))
+				states := graph.Parameter(g, "states", shapes.Make(dtype, 1, text.MaxPositionEmbeddings, u.CrossAttentionDim[0]))
 				unet.Forward(ctx, u, sample, timestep, unet.Shared(states))
 			},
 		},

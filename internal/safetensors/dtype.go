@@ -47,15 +47,6 @@ func DTypeName(dtype dtypes.DType) string {
 	return ""
 }
 
-// isFloat reports whether the dtype is one of the real floating-point dtypes converted between each other.
-func isFloat(dtype dtypes.DType) bool {
-	switch dtype {
-	case dtypes.Float16, dtypes.BFloat16, dtypes.Float32, dtypes.Float64:
-		return true
-	}
-	return false
-}
-
 // hostIsLittleEndian is true on the hosts we support: safetensors data is little-endian and is read into
 // tensors' memory as is.
 var hostIsLittleEndian = func() bool {

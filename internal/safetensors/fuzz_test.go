@@ -37,7 +37,7 @@ func FuzzOpen(f *testing.F) {
 				}
 				t.Fatalf("tensor %q accepted by Open fails to read: %v", name, err)
 			}
-			if isFloat(info.DType) {
+			if info.DType.IsFloat() {
 				if _, _, err := file.Float32(name); err != nil {
 					t.Fatalf("Float32(%q): %v", name, err)
 				}

@@ -70,12 +70,12 @@ func (f *File) Float32(name string) ([]float32, []int, error) {
 // targetDType resolves the requested dtype (see Tensor) and checks the conversion is supported.
 func (f *File) targetDType(name string, info Info, dtype dtypes.DType) (dtypes.DType, error) {
 	if dtype == dtypes.InvalidDType {
-		if isFloat(info.DType) {
+		if info.DType.IsFloat() {
 			return dtypes.Float32, nil
 		}
 		return info.DType, nil
 	}
-	if dtype == info.DType || (isFloat(dtype) && isFloat(info.DType)) {
+	if dtype == info.DType || (dtype.IsFloat() && info.DType.IsFloat()) {
 		return dtype, nil
 	}
 	return 0, fmt.Errorf("safetensors: %s: tensor %q: cannot read %s data as %s (only floating-point dtypes "+

@@ -118,9 +118,9 @@ func Load(ctx *context.Context, f *safetensors.File, opts Options) error {
 	for _, name := range names {
 		ft := selected[name]
 		dtype := opts.DType
-		if !isFloat(ft.info.DType) {
+		if !ft.info.DType.IsFloat() {
 			dtype = dtypes.InvalidDType // Integer and bool tensors keep their dtype.
-		} else if want, ok := expectedByName[name]; ok && dtype == dtypes.InvalidDType && isFloat(want.Shape.DType) {
+		} else if want, ok := expectedByName[name]; ok && dtype == dtypes.InvalidDType && want.Shape.DType.IsFloat() {
 			dtype = want.Shape.DType // The model's own float dtype.
 		}
 		value, err := f.Tensor(ft.fileName, dtype)
@@ -192,7 +192,7 @@ func compare(path, scope string, selected map[string]fileTensor, expected []Var,
 		case !slices.Equal(ft.info.Shape, want.Shape.Dimensions):
 			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: file %s %v vs model %v", want.Name,
 				safetensors.DTypeName(ft.info.DType), ft.info.Shape, want.Shape.Dimensions))
-		case isFloat(want.Shape.DType) != isFloat(ft.info.DType):
+		case want.Shape.DType.IsFloat() != ft.info.DType.IsFloat():
 			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: file dtype %s vs model dtype %s", want.Name,
 				safetensors.DTypeName(ft.info.DType), want.Shape.DType))
 		}
@@ -271,13 +271,4 @@ func validName(dotted string) bool {
 		}
 	}
 	return true
-}
-
-// isFloat reports whether dtype is a real floating-point dtype.
-func isFloat(dtype dtypes.DType) bool {
-	switch dtype {
-	case dtypes.Float16, dtypes.BFloat16, dtypes.Float32, dtypes.Float64:
-		return true
-	}
-	return false
 }

@@ -45,6 +45,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return fmt.Errorf("generate takes one prompt (quote it); got %d arguments", fs.NArg())
 	}
+	if *guidance < 1 { // the library reads 0 as "default 7.5"; an explicit value below 1 is a mistake
+		return fmt.Errorf("generate: --guidance_scale is %g; expected ≥ 1 (1 disables guidance)", *guidance)
+	}
 	if *model == "" {
 		return fmt.Errorf("generate: --pretrained_model_name_or_path is required (a diffusers folder such as testdata/tiny-sd1)")
 	}

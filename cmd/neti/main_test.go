@@ -54,6 +54,7 @@ func TestCLIErrors(t *testing.T) {
 		"unknown command": {[]string{"train-dreambooth"}, `unknown command "train-dreambooth"`},
 		"no prompt":       {[]string{"generate", "--pretrained_model_name_or_path", "x"}, "one prompt"},
 		"no model":        {[]string{"generate", "a cat"}, "--pretrained_model_name_or_path is required"},
+		"no guidance":     {[]string{"generate", "--pretrained_model_name_or_path", "x", "--guidance_scale", "0", "a cat"}, "--guidance_scale is 0"},
 		"not png":         {[]string{"generate", "--pretrained_model_name_or_path", "x", "--output", "a.jpg", "a cat"}, "must end in .png"},
 		"missing folder":  {[]string{"generate", "--pretrained_model_name_or_path", "/nonexistent/model", "a cat"}, "/nonexistent/model"},
 	} {

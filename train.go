@@ -92,6 +92,9 @@ func newTrainer(p *Pipeline, inputs []string, opts TrainOptions) (*trainer, erro
 	if err := opts.validate(scale << p.unet.NumUpsamplers()); err != nil {
 		return nil, err
 	}
+	if err := checkTemplateVocabulary(p, opts); err != nil {
+		return nil, err
+	}
 	data, err := LoadTrainImages(inputs)
 	if err != nil {
 		return nil, err

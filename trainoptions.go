@@ -72,7 +72,8 @@ type TrainOptions struct {
 	FlipProb float64 `json:"flip_prob"`
 	// NoFlip disables horizontal flips.
 	NoFlip bool `json:"no_flip,omitempty"`
-	// Templates selects the captions: "object" (ObjectTemplates, default) or "style" (StyleTemplates).
+	// Templates selects the captions: "object" (ObjectTemplates, default), "style" (StyleTemplates) or
+	// "toy" (ToyTemplates, for the toy-world model, whose vocabulary lacks most photo-template words).
 	Templates string `json:"templates"`
 	// NestedDropoutProb is the probability of nested dropout per mapper call (NeTI only). Default
 	// DefaultNestedDropoutProb (0.5); NoNestedDropout disables it.
@@ -133,11 +134,12 @@ type TrainProgress struct {
 
 // ToyPreset returns options for the tiny and toy models (toyworld, testdata): the original's settings at
 // a scale that trains in minutes on a CPU: 200 steps of batch 2 without accumulation, LR 5e-3 unscaled,
-// checkpoints every 50 steps. Fill in Placeholder, SuperCategory and OutputDir.
+// checkpoints every 50 steps, the toy world's caption templates (ToyTemplates) and validation prompts
+// (ToyValidationPrompts). Fill in Placeholder, SuperCategory and OutputDir.
 func ToyPreset() TrainOptions {
 	return TrainOptions{
 		MaxTrainSteps: 200, BatchSize: 2, GradientAccumulation: 1, LearningRate: 5e-3, NoScaleLR: true,
-		CheckpointEvery: 50,
+		CheckpointEvery: 50, Templates: "toy", ValidationPrompts: ToyValidationPrompts,
 	}
 }
 
@@ -225,8 +227,8 @@ func (o TrainOptions) validate(multiple int) error {
 	if !known {
 		return fail("Method is %q: expected one of %s", o.Method, strings.Join(TrainMethods, ", "))
 	}
-	if o.Templates != "object" && o.Templates != "style" {
-		return fail("Templates is %q: expected \"object\" or \"style\"", o.Templates)
+	if o.Templates != "object" && o.Templates != "style" && o.Templates != "toy" {
+		return fail("Templates is %q: expected \"object\", \"style\" or \"toy\"", o.Templates)
 	}
 	for _, f := range []struct {
 		name      string
@@ -284,8 +286,11 @@ func (o TrainOptions) effectiveLR() float64 {
 
 // templates returns the caption templates selected by o.Templates.
 func (o TrainOptions) templates() []string {
-	if o.Templates == "style" {
+	switch o.Templates {
+	case "style":
 		return StyleTemplates
+	case "toy":
+		return ToyTemplates
 	}
 	return ObjectTemplates
 }

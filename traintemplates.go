@@ -1,5 +1,10 @@
 package neti
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Prompt templates of training (spec §6): each training sample's caption is a template with the placeholder
 // in place of {}. The lists are Textual Inversion's, which the original NeTI uses unchanged: 27 for objects
 // ("a photo of a {}"), 19 for styles ("a painting in the style of {}").
@@ -33,6 +38,25 @@ var ObjectTemplates = []string{
 	"a photo of the large {}",
 	"a photo of a cool {}",
 	"a photo of a small {}",
+}
+
+// ToyTemplates are the caption templates of the toy-world model (TrainOptions.Templates "toy", ToyPreset):
+// the phrasings of its training captions (toyworld.Caption) with the placeholder as the object, so every
+// word is one the model knows. The photo-style templates above use words outside its closed vocabulary.
+var ToyTemplates = []string{
+	"a {}",
+	"a photo of a {}",
+	"a picture of a {}",
+	"an image of a {}",
+}
+
+// ToyValidationPrompts are ToyPreset's validation prompts: the concept alone and in new contexts, in the
+// toy world's words.
+var ToyValidationPrompts = []string{
+	"a {}",
+	"a {} on a blue background",
+	"a small {} on the left",
+	"a large {} at the top",
 }
 
 // StyleTemplates are the 19 caption templates of a style concept (TrainOptions.Templates "style").
@@ -69,3 +93,24 @@ var ValidationPrompts = []string{
 
 // ValidationSeeds are the fixed seeds of the validation images.
 var ValidationSeeds = []uint64{42, 420, 501, 5456}
+
+// checkTemplateVocabulary rejects, before any work, caption templates and validation prompts with words
+// outside a closed-vocabulary model's (the toy model's): the model would read them as noise.
+func checkTemplateVocabulary(p *Pipeline, o TrainOptions) error {
+	placeholder := []string{strings.ToLower(o.Placeholder)}
+	for _, tmpl := range o.templates() {
+		if err := p.checkVocabulary(strings.ReplaceAll(tmpl, "{}", o.Placeholder), placeholder); err != nil {
+			return fmt.Errorf("neti: train: caption template %q of TrainOptions.Templates %q: %w; "+
+				"use Templates \"toy\" (ToyPreset does) with this model", tmpl, o.Templates, err)
+		}
+	}
+	if o.ValidateEvery == 0 {
+		return nil
+	}
+	for _, pr := range o.ValidationPrompts {
+		if err := p.checkVocabulary(strings.ReplaceAll(pr, "{}", o.Placeholder), placeholder); err != nil {
+			return fmt.Errorf("neti: train: TrainOptions.ValidationPrompts: %w; ToyValidationPrompts suit this model", err)
+		}
+	}
+	return nil
+}

@@ -41,3 +41,36 @@ func TestClosedVocabulary(t *testing.T) {
 	_, err = plain.Generate(ctx, "a red dragon", GenerateOptions{Steps: 1})
 	assert.NoError(t, err, "no vocabulary file: any prompt")
 }
+
+// TestClosedVocabularyTemplates: training a closed-vocabulary model with caption templates or validation
+// prompts it cannot read is an error naming the words, before the images are read; the toy templates pass.
+func TestClosedVocabularyTemplates(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "tiny-sd1"))))
+	words := "a\nan\nphoto\npicture\nimage\nof\non\nblue\nbackground\nsmall\nlarge\nleft\nright\nthe\nat\ntop\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer", VocabularyFile), []byte(words), 0o644))
+	p, err := LoadPipeline(dir, LoadOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	missing := filepath.Join(t.TempDir(), "no-such-folder") // a data error would come later
+
+	o := ToyPreset()
+	o.Placeholder, o.Templates = "<dot>", "object"
+	_, err = TrainConcept(stdcontext.Background(), p, []string{missing}, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `caption template "a rendering of a {}"`)
+	assert.Contains(t, err.Error(), "rendering")
+	assert.Contains(t, err.Error(), `use Templates "toy"`)
+
+	o = ToyPreset()
+	o.Placeholder, o.ValidateEvery = "<dot>", 10
+	o.ValidationPrompts = []string{"a {} on a beach"}
+	_, err = TrainConcept(stdcontext.Background(), p, []string{missing}, o)
+	assert.ErrorContains(t, err, "beach")
+
+	o.ValidationPrompts = ToyValidationPrompts
+	_, err = TrainConcept(stdcontext.Background(), p, []string{missing}, o)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "never saw", "toy templates and prompts pass; the data check fails next")
+	assert.Contains(t, err.Error(), "no-such-folder")
+}

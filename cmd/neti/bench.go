@@ -37,11 +37,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seed := fs.Uint64("seed", 0, "training seed of every run and first evaluation seed")
 	output := fs.String("output_dir", "bench", "folder for bench.json and bench.png")
 	backendName := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, else CPU)")
+	merge := fs.String("merge", "", "comma-separated bench.json files of one bench on different concepts (e.g. run side by side): join them into --output_dir instead of running")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("bench takes flags only; got arguments %q", fs.Args())
+	}
+	if *merge != "" {
+		return mergeBench(splitList(*merge), *output, stdout)
 	}
 	opts := neti.BenchOptions{Concepts: splitList(*concepts), Methods: splitList(*methods), Steps: *steps,
 		EvalEvery: *evalEvery, Seeds: *seeds, ContextPrompts: *contextPrompts, SampleSteps: *sampleSteps, Seed: *seed}
@@ -90,11 +94,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := writeBench(report, *output, stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// writeBench writes bench.json and bench.png into dir and prints the summary.
+func writeBench(report *neti.BenchReport, dir string, stdout io.Writer) error {
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	jsonPath, pngPath := filepath.Join(*output, "bench.json"), filepath.Join(*output, "bench.png")
+	jsonPath, pngPath := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.png")
 	if err := os.WriteFile(jsonPath, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
@@ -102,8 +115,32 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	printBenchSummary(stdout, report)
-	fmt.Fprintf(stdout, "wrote %s and %s in %s\n", jsonPath, pngPath, time.Since(start).Round(time.Second))
+	fmt.Fprintf(stdout, "wrote %s and %s\n", jsonPath, pngPath)
 	return nil
+}
+
+// mergeBench is "neti bench --merge": joins the bench.json files into dir.
+func mergeBench(files []string, dir string, stdout io.Writer) error {
+	var reports []*neti.BenchReport
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("bench: --merge: %w", err)
+		}
+		r := new(neti.BenchReport)
+		if err := json.Unmarshal(data, r); err != nil {
+			return fmt.Errorf("bench: --merge: %s is not a bench.json: %w", f, err)
+		}
+		reports = append(reports, r)
+	}
+	merged, err := neti.MergeBenchReports(reports...)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return writeBench(merged, dir, stdout)
 }
 
 // printBenchSummary writes the summary as a table: one row per method and truncation.

@@ -53,6 +53,27 @@ func TestBenchCLI(t *testing.T) {
 	img, err := png.Decode(f)
 	require.NoError(t, err)
 	assert.Equal(t, [2]int{neti.BenchPlotWidth, neti.BenchPlotHeight}, [2]int{img.Bounds().Dx(), img.Bounds().Dy()})
+
+	// --merge: the same run on a second (renamed) concept joins it; the same concept twice is refused.
+	report.Concepts[0].Name, report.Options.Concepts = "dot2", []string{"dot2"}
+	data, err = json.Marshal(report)
+	require.NoError(t, err)
+	other := filepath.Join(t.TempDir(), "bench.json")
+	require.NoError(t, os.WriteFile(other, data, 0o644))
+	merged := filepath.Join(t.TempDir(), "merged")
+	stdout, _, err = runCLI(t, "bench", "--merge", filepath.Join(out, "bench.json")+","+other, "--output_dir", merged)
+	require.NoError(t, err)
+	assert.Contains(t, stdout, "pplus")
+	data, err = os.ReadFile(filepath.Join(merged, "bench.json"))
+	require.NoError(t, err)
+	var joined neti.BenchReport
+	require.NoError(t, json.Unmarshal(data, &joined))
+	assert.Equal(t, []string{"dot", "dot2"}, joined.Options.Concepts)
+	require.Len(t, joined.Summary, 2)
+	assert.InDelta(t, report.Summary[1].Fidelity, joined.Summary[1].Fidelity, 1e-12, "the same scores twice: the same mean")
+	assert.FileExists(t, filepath.Join(merged, "bench.png"))
+	_, _, err = runCLI(t, "bench", "--merge", other+","+other, "--output_dir", merged)
+	assert.ErrorContains(t, err, "in two reports")
 }
 
 func TestBenchCLIBadFlags(t *testing.T) {

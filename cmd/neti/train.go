@@ -23,7 +23,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	initializer := fs.String("initializer_token", "object", "one-token super-category word (sets the norm; TI/P+ start from it)")
 	method := fs.String("method", neti.MethodNeTI, "what to learn: "+strings.Join(neti.TrainMethods, ", "))
 	noBypass := fs.Bool("no_bypass", false, "disable NeTI's textual bypass")
-	property := fs.String("learnable_property", "object", "caption templates: object or style")
+	property := fs.String("learnable_property", "", "caption templates: object, style or toy (default object, or the preset's: toy)")
 	resolution := fs.Int("resolution", 0, "training image size in pixels (default: the model's, 512 for SD 1.x)")
 	centerCrop := fs.Bool("center_crop", true, "centre-crop images to a square (false squashes them as the original NeTI)")
 	steps := fs.Int("max_train_steps", 0, "optimizer steps (default 1000, or the preset's)")
@@ -68,7 +68,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("train: --preset %q: expected \"toy\" or nothing", *preset)
 	}
 	opts.Placeholder, opts.SuperCategory, opts.Method, opts.NoBypass = *placeholder, *initializer, *method, *noBypass
-	opts.Templates, opts.Resolution, opts.Squash, opts.Seed = *property, *resolution, !*centerCrop, *seed
+	opts.Resolution, opts.Squash, opts.Seed = *resolution, !*centerCrop, *seed
+	if *property != "" {
+		opts.Templates = *property
+	}
 	opts.OutputDir, opts.ResumeFrom, opts.ValidateEvery = *output, *resume, *validation
 	setIfGiven := func(dst *int, v int) {
 		if v != 0 {

@@ -3,8 +3,11 @@
 package neti
 
 import (
+	stdcontext "context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -24,6 +27,11 @@ import (
 // (512×512 pixels) with batch 2 (classifier-free guidance) and the SD 1.5 text encoder on 2 prompts, in
 // float32 and bfloat16, on the backend of $GOMLX_BACKEND (CPU when unset; a step takes minutes there).
 // Run: GOMLX_BACKEND=xla:cuda go test -tags 'slow xla' -run '^$' -bench SD15 .
+//
+// BenchmarkSD15NeTI* run the library itself on a random-weight SD 1.5 folder (written once per process by
+// writeRandomModel, 4 GB, or taken from $NETI_SD15_DIR): one NeTI optimizer step at 512 px (batch 2, 16
+// layers' conditioning, UNet forward and backward, AdamW) and a 50-step guided generation with and
+// without a concept, in float32 and bfloat16.
 
 func sd15(b *testing.B) (*clip.Config, *unet.Config) {
 	dir := filepath.Join("testdata", "configs", "stable-diffusion-v1-5")
@@ -86,5 +94,91 @@ func BenchmarkSD15TextEncoder(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "passes/s")
 		})
+	}
+}
+
+// sd15SuperCategory is one token in CLIP's vocabulary and in tiny-sd1's (NETI_SD15_DIR=testdata/tiny-sd1
+// checks these benchmarks quickly on the CPU).
+const sd15SuperCategory = "good"
+
+var (
+	sd15Once sync.Once
+	sd15Dir  string
+	sd15Err  error
+)
+
+// sd15Model returns a random-weight SD 1.5 diffusers folder: $NETI_SD15_DIR, or one written on first use.
+func sd15Model(b *testing.B) string {
+	sd15Once.Do(func() {
+		if sd15Dir = os.Getenv("NETI_SD15_DIR"); sd15Dir != "" {
+			return
+		}
+		var tmp string
+		if tmp, sd15Err = os.MkdirTemp("", "neti-sd15-"); sd15Err != nil {
+			return
+		}
+		sd15Dir = filepath.Join(tmp, "model")
+		writeRandomModel(b, filepath.Join("testdata", "configs", "stable-diffusion-v1-5"),
+			filepath.Join("testdata", "clip-tokenizer"), sd15Dir)
+	})
+	require.NoError(b, sd15Err)
+	return sd15Dir
+}
+
+func BenchmarkSD15NeTITrainStep(b *testing.B) {
+	dir := sd15Model(b)
+	for _, dtype := range []string{"float32", "bfloat16"} {
+		b.Run(dtype, func(b *testing.B) {
+			p, err := LoadPipeline(dir, LoadOptions{DType: dtype})
+			require.NoError(b, err)
+			defer p.Close()
+			images := writeTestImages(b, filepath.Join(b.TempDir(), "images"), 2)
+			tr, err := newTrainer(p, []string{images}, TrainOptions{Placeholder: "<toy>", SuperCategory: sd15SuperCategory,
+				MaxTrainSteps: 1 << 20, BatchSize: 2, GradientAccumulation: 1, Seed: 1})
+			require.NoError(b, err)
+			defer tr.close()
+			ctx := stdcontext.Background()
+			_, err = tr.optimizerStep(ctx) // compile
+			require.NoError(b, err)
+			for b.Loop() {
+				if _, err := tr.optimizerStep(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+			b.Logf("backend %s", p.Backend())
+		})
+	}
+}
+
+func BenchmarkSD15NeTIGenerate(b *testing.B) {
+	dir := sd15Model(b)
+	for _, dtype := range []string{"float32", "bfloat16"} {
+		p, err := LoadPipeline(dir, LoadOptions{DType: dtype})
+		require.NoError(b, err)
+		images := writeTestImages(b, filepath.Join(b.TempDir(), "images"), 2)
+		tr, err := newTrainer(p, []string{images}, TrainOptions{Placeholder: "<toy>", SuperCategory: sd15SuperCategory, Seed: 1})
+		require.NoError(b, err)
+		concept, err := tr.snapshot() // the initial mapper: the cost does not depend on its weights
+		require.NoError(b, err)
+		tr.close()
+		for _, withConcept := range []bool{false, true} {
+			name, prompt, opts := dtype+"/plain", "a photo of a toy", GenerateOptions{Steps: 50, Seed: 1}
+			if withConcept {
+				name, prompt, opts.Concepts = dtype+"/concept", "a photo of a <toy>", []*Concept{concept}
+			}
+			b.Run(name, func(b *testing.B) {
+				ctx := stdcontext.Background()
+				_, err := p.Generate(ctx, prompt, opts) // compile; then warm, per-prompt caches kept
+				require.NoError(b, err)
+				for b.Loop() {
+					if _, err := p.Generate(ctx, prompt, opts); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*50)/b.Elapsed().Seconds(), "steps/s")
+			})
+		}
+		p.Close()
 	}
 }

@@ -4,10 +4,14 @@
 #   scripts/gpu-check.sh prepare   # here: builds the test binaries (with the XLA backend linked) into .dev/gpu
 #   scripts/gpu-check.sh run       # there: finds jax's CUDA PJRT plugin, runs the parity tests on it, then the
 #                                  # SD 1.5-size benchmarks (UNet step at 64×64 latents, text encoder; fp32, bf16)
+#   scripts/gpu-check.sh neti      # there: NeTI at SD 1.5 size on a random-weight folder it writes (4 GB in
+#                                  # /tmp): one optimizer step at 512 px (fp32, bf16) and a 50-step generation
+#                                  # with and without a concept (the ≤ 1.1× target)
 #
 # With the device tool: run `prepare` here, then run(command="bash scripts/gpu-check.sh run",
-# carry=[".dev/gpu.tar.xz"], timeout_s=540).
-# Results go to $OUT (or .dev/gpu/out) as gpu-check.log.
+# carry=[".dev/gpu.tar.xz"], timeout_s=540), and the same with "neti" (XLA compiles of the SD 1.5 training
+# graph take minutes: two calls keep each under the per-call limit).
+# Results go to $OUT (or .dev/gpu/out) as gpu-check.log / gpu-neti.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.dev/gpu
@@ -27,11 +31,12 @@ prepare() {
   ls -la .dev
 }
 
-run() {
+# setup unpacks the binaries, sends the output to $OUT/$1 and exports GOMLX_BACKEND for jax's CUDA plugin.
+setup() {
   mkdir -p "$bin" && tar -C "$bin" -xJf .dev/gpu.tar.xz
   out="${OUT:-$bin/out}"
   mkdir -p "$out"
-  exec > >(tee "$out/gpu-check.log") 2>&1
+  exec > >(tee "$out/$1") 2>&1
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
   plugin=$(python3 - <<'PY'
 import glob, os, importlib.util
@@ -50,6 +55,10 @@ PY
   if [ -z "$plugin" ]; then echo "no CUDA PJRT plugin found in jax_plugins"; exit 1; fi
   echo "PJRT plugin: $plugin"
   export GOMLX_BACKEND="xla:$plugin"
+}
+
+run() {
+  setup gpu-check.log
   root=$PWD
   for pkg in . clip unet diffusion/vae diffusion; do
     name=$(basename "$pkg"); [ "$pkg" = . ] && name=neti
@@ -58,14 +67,22 @@ PY
       | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|max' || true)
   done
   echo "== benchmarks (SD 1.5 size, random weights)"
-  (cd "$root" && "$bin/neti.test" -test.run '^$' -test.bench 'SD15' -test.benchtime 10x -test.count 1)
+  (cd "$root" && "$bin/neti.test" -test.run '^$' -test.bench 'SD15UNetStep|SD15TextEncoder' -test.benchtime 10x -test.count 1)
   echo "== CPU baseline for the same tiny generation (GOMLX_BACKEND=go) and on the GPU"
   (cd "$root" && GOMLX_BACKEND=go "$bin/neti.test" -test.run '^$' -test.bench 'GenerateTiny' -test.benchtime 3x)
   (cd "$root" && "$bin/neti.test" -test.run '^$' -test.bench 'GenerateTiny' -test.benchtime 3x)
 }
 
+neti() {
+  setup gpu-neti.log
+  free -g | head -2; df -h /tmp | tail -1
+  # One process: the random model is written once (sd15Model).
+  "$bin/neti.test" -test.run '^$' -test.bench 'SD15NeTI' -test.benchtime 3x -test.count 1 -test.v
+}
+
 case "${1:-}" in
   prepare) prepare ;;
   run) run ;;
-  *) echo "usage: $0 prepare|run"; exit 2 ;;
+  neti) neti ;;
+  *) echo "usage: $0 prepare|run|neti"; exit 2 ;;
 esac

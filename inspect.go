@@ -34,9 +34,11 @@ type ComponentInfo struct {
 	Class string
 	// Parameters is the number of weights the network has (as diffusers/transformers count them).
 	Parameters int64
-	// Weights is the safetensors file that would be loaded, or "" when the folder holds none (a
-	// configuration-only folder can still be inspected).
-	Weights string
+	// Weights is the safetensors file that would be loaded, or "" when there is none (a
+	// configuration-only folder can still be inspected); WeightsProblem then says why none would load
+	// (missing, only pickled .bin files, ...), as LoadPipeline would report it.
+	Weights        string
+	WeightsProblem string
 	// Config is the parsed configuration: *clip.Config, *unet.Config or vae.Config.
 	Config any
 }
@@ -80,13 +82,13 @@ func Inspect(pathOrID string) (info *ModelInfo, err error) {
 		for _, variable := range expectedVariables(b, c, dtypes.Float32) {
 			count += int64(variable.Shape.Size())
 		}
-		file, err := weights.ComponentWeights(dir, c.name, "")
-		if err != nil {
-			file = ""
+		ci := ComponentInfo{Name: c.name, Class: idx.Components[c.name][1], Parameters: count, Config: configs[c.name]}
+		if file, err := weights.ComponentWeights(dir, c.name, ""); err != nil {
+			ci.WeightsProblem = err.Error()
+		} else {
+			ci.Weights = file
 		}
-		info.Components = append(info.Components, ComponentInfo{
-			Name: c.name, Class: idx.Components[c.name][1], Parameters: count, Weights: file, Config: configs[c.name],
-		})
+		info.Components = append(info.Components, ci)
 	}
 	return info, nil
 }

@@ -117,6 +117,7 @@ func TestInspectRealConfigs(t *testing.T) {
 			require.NotZero(t, byName[c.Name], "%s %s: no reference count", model, c.Name)
 			assert.Equal(t, byName[c.Name], c.Parameters, "%s %s", model, c.Name)
 			assert.Empty(t, c.Weights, "configuration-only folder")
+			assert.Contains(t, c.WeightsProblem, "no weights in", "%s %s: says why none would load", model, c.Name)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+
+	"github.com/org/neti/internal/nn"
 )
 
 // Config is the CLIP text encoder configuration, as transformers' CLIPTextConfig in a diffusers
@@ -60,9 +62,6 @@ func DefaultConfig() Config {
 		ProjectionDim:         512,
 	}
 }
-
-// supportedActivations are the hidden_act values the graph implements (see nn.Activation).
-var supportedActivations = []string{"quick_gelu", "gelu", "gelu_new", "gelu_pytorch_tanh", "silu", "swish"}
 
 // LoadConfig reads and validates a transformers text_encoder/config.json.
 func LoadConfig(path string) (*Config, error) {
@@ -128,8 +127,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("num_attention_heads: %d does not divide hidden_size %d", c.NumAttentionHeads,
 			c.HiddenSize)
 	}
-	if !slices.Contains(supportedActivations, c.HiddenAct) {
-		return fmt.Errorf("hidden_act: %q is not supported, expected one of %q", c.HiddenAct, supportedActivations)
+	if nn.Activation(c.HiddenAct) == nil {
+		return fmt.Errorf("hidden_act: %q is not supported, expected one of %q", c.HiddenAct, nn.ActivationNames)
 	}
 	if !(c.LayerNormEps > 0) {
 		return fmt.Errorf("layer_norm_eps: got %g, expected a positive number", c.LayerNormEps)

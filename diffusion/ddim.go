@@ -48,11 +48,7 @@ func (d *ddim) Name() string { return "ddim" }
 
 // Timesteps implements Sampler.
 func (d *ddim) Timesteps() []float64 {
-	out := make([]float64, len(d.timesteps))
-	for i, t := range d.timesteps {
-		out[i] = float64(t)
-	}
-	return out
+	return float64s(d.timesteps)
 }
 
 // InitNoiseSigma implements Sampler: DDIM starts from unit-variance noise.

@@ -74,11 +74,7 @@ func (d *dpmSolver) Name() string { return "dpm++2m" }
 
 // Timesteps implements Sampler.
 func (d *dpmSolver) Timesteps() []float64 {
-	out := make([]float64, len(d.timesteps))
-	for i, t := range d.timesteps {
-		out[i] = float64(t)
-	}
-	return out
+	return float64s(d.timesteps)
 }
 
 // InitNoiseSigma implements Sampler: DPM-Solver starts from unit-variance noise.

@@ -52,11 +52,7 @@ func (e *euler) Name() string { return "euler" }
 
 // Timesteps implements Sampler (float32 values, fractional for some step counts).
 func (e *euler) Timesteps() []float64 {
-	out := make([]float64, len(e.timesteps))
-	for i, t := range e.timesteps {
-		out[i] = float64(t)
-	}
-	return out
+	return float64s(e.timesteps)
 }
 
 // InitNoiseSigma implements Sampler.

@@ -101,3 +101,12 @@ func reverseFloats(s []float32) {
 		s[i], s[j] = s[j], s[i]
 	}
 }
+
+// float64s converts a sampler's timesteps for Sampler.Timesteps.
+func float64s[T int | float32](ts []T) []float64 {
+	out := make([]float64, len(ts))
+	for i, t := range ts {
+		out[i] = float64(t)
+	}
+	return out
+}

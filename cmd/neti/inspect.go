@@ -51,7 +51,7 @@ func runInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		total += c.Parameters
 		weights := c.Weights
 		if weights == "" {
-			weights = "(no weights: configuration only)"
+			weights = "none: " + c.WeightsProblem
 		}
 		fmt.Fprintf(stdout, "              weights %s\n", weights)
 		if *showConfig {

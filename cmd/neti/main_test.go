@@ -42,7 +42,7 @@ func TestInspectPrintsCounts(t *testing.T) {
 	assert.Contains(t, stdout, "859.52 M")
 	assert.Contains(t, stdout, "123.06 M")
 	assert.Contains(t, stdout, "83.65 M")
-	assert.Contains(t, stdout, "configuration only")
+	assert.Contains(t, stdout, "weights none: weights: component \"unet\": no weights in", "a configuration-only folder says why nothing would load")
 }
 
 func TestCLIErrors(t *testing.T) {

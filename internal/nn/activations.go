@@ -25,6 +25,9 @@ func QuickGELU(x *graph.Node) *graph.Node {
 	return graph.Mul(x, graph.Sigmoid(graph.MulScalar(x, 1.702)))
 }
 
+// ActivationNames are the names Activation knows.
+var ActivationNames = []string{"silu", "swish", "gelu", "quick_gelu", "gelu_pytorch_tanh", "gelu_new"}
+
 // Activation returns the activation named as in diffusers/transformers configs ("silu", "swish", "gelu",
 // "quick_gelu", "gelu_pytorch_tanh", "gelu_new"), or nil if the name is unknown.
 func Activation(name string) func(*graph.Node) *graph.Node {

@@ -40,6 +40,8 @@ def main():
     ap.add_argument("--ckpt_minutes", type=float, default=4)
     ap.add_argument("--offset_noise", type=float, default=0.0,
                     help="std of a per-sample, per-channel constant added to the noise (see the model card)")
+    ap.add_argument("--min_snr", type=float, default=0.0,
+                    help="Min-SNR-γ loss weighting (Hang et al. 2023): weight min(SNR, γ)/SNR per sample; 0: off")
     ap.add_argument("--init_from", default="", help="start from the weights (and EMA) of another run's ckpt.pt")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -110,7 +112,14 @@ def main():
         zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
         enc = text(tid).last_hidden_state
         pred = unet(zt, t, encoder_hidden_states=enc).sample
-        loss = torch.nn.functional.mse_loss(pred, eps)
+        if a.min_snr:
+            # Down-weights the low-noise timesteps (fine detail) so that the high-noise ones, where shape,
+            # colour and background are decided, get most of the gradient.
+            snr = ab.view(-1) / (1 - ab.view(-1))
+            w = torch.clamp(snr, max=a.min_snr) / snr
+            loss = (w * (pred - eps).pow(2).mean(dim=(1, 2, 3))).mean()
+        else:
+            loss = torch.nn.functional.mse_loss(pred, eps)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

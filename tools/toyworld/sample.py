@@ -23,6 +23,8 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--guidance", type=float, default=5.0)
     ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--png_dir", default="", help="also write each image as p<prompt>_s<seed>.png and the "
+                    "prompts as prompts.txt, for evalgo --images (toyworld.Classify's rates)")
     a = ap.parse_args()
     common.setup(0, 1)
     scale = json.load(open(os.path.join(a.work, "vae_stats.json")))["scaling_factor"]
@@ -43,6 +45,12 @@ def main():
             ims = pipe(prompts, height=64, width=64, num_inference_steps=a.steps, guidance_scale=a.guidance,
                        generator=g, output_type="np").images
         rows.append(np.concatenate(list(ims), axis=1))
+        if a.png_dir:
+            os.makedirs(a.png_dir, exist_ok=True)
+            for i, im in enumerate(ims):
+                Image.fromarray((im * 255).round().astype(np.uint8)).save(os.path.join(a.png_dir, f"p{i:02d}_s{s}.png"))
+            with open(os.path.join(a.png_dir, "prompts.txt"), "w") as f:
+                f.write("".join(p + "\n" for p in prompts))
         for im, line in zip(ims, open(a.prompts)):
             req = json.loads(line).get("requested", {})
             bg, obj = proxy_colors(im)

@@ -1,6 +1,8 @@
 // Command evalgo measures how well a toy-world model follows held-out prompts, with the Go pipeline:
 // every toyworld.HeldOutPrompts prompt with seeds first_seed..first_seed+seeds-1, classified by toyworld.Classify. It writes
 // a grid PNG (a row per prompt, a column per seed) and a JSON report (rates and every classification).
+// With --images DIR it classifies DIR/p<prompt>_s<seed>.png instead (written by sample.py --png_dir from
+// diffusers during training; the seeds are torch's, so the images differ from Go's, the rates estimate).
 package main
 
 import (
@@ -12,6 +14,8 @@ import (
 	"image/draw"
 	"image/png"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/org/neti"
@@ -34,20 +38,55 @@ func main() {
 	guidance := flag.Float64("guidance", 5, "guidance scale")
 	grid := flag.String("grid", "grid.png", "output grid PNG")
 	report := flag.String("report", "report.json", "output JSON report")
+	images := flag.String("images", "", "classify DIR/p<prompt>_s<seed>.png (sample.py --png_dir) instead of generating")
 	flag.Parse()
-	if err := run(*dir, *first, *seeds, *steps, *guidance, *grid, *report); err != nil {
+	if err := run(*dir, *images, *first, *seeds, *steps, *guidance, *grid, *report); err != nil {
 		fmt.Fprintln(os.Stderr, "evalgo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, first, seeds, steps int, guidance float64, gridPath, reportPath string) error {
-	p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
-	if err != nil {
-		return err
-	}
-	defer p.Close()
+func run(dir, imagesDir string, first, seeds, steps int, guidance float64, gridPath, reportPath string) error {
 	prompts := toyworld.HeldOutPrompts()
+	var generate func(prompt string, seed int) (image.Image, error)
+	if imagesDir != "" {
+		text, err := os.ReadFile(filepath.Join(imagesDir, "prompts.txt"))
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+			if i >= len(prompts) || line != prompts[i].Text {
+				return fmt.Errorf("%s line %d is %q: expected toyworld.HeldOutPrompts()'s order", imagesDir, i+1, line)
+			}
+		}
+		index := map[string]int{}
+		for i, pr := range prompts {
+			index[pr.Text] = i
+		}
+		generate = func(prompt string, seed int) (image.Image, error) {
+			f, err := os.Open(filepath.Join(imagesDir, fmt.Sprintf("p%02d_s%d.png", index[prompt], seed)))
+			if err != nil {
+				return nil, err
+			}
+			defer f.Close()
+			return png.Decode(f)
+		}
+	} else {
+		p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		generate = func(prompt string, seed int) (image.Image, error) {
+			imgs, err := p.Generate(stdcontext.Background(), prompt, neti.GenerateOptions{
+				Steps: steps, GuidanceScale: guidance, Seed: uint64(seed),
+			})
+			if err != nil {
+				return nil, err
+			}
+			return imgs[0], nil
+		}
+	}
 	const side = 64
 	canvas := image.NewRGBA(image.Rect(0, 0, side*seeds, side*len(prompts)))
 	var results []result
@@ -55,14 +94,12 @@ func run(dir string, first, seeds, steps int, guidance float64, gridPath, report
 	start := time.Now()
 	for i, pr := range prompts {
 		for s := range seeds {
-			imgs, err := p.Generate(stdcontext.Background(), pr.Text, neti.GenerateOptions{
-				Steps: steps, GuidanceScale: guidance, Seed: uint64(first + s),
-			})
+			img, err := generate(pr.Text, first+s)
 			if err != nil {
 				return err
 			}
-			draw.Draw(canvas, image.Rect(s*side, i*side, (s+1)*side, (i+1)*side), imgs[0], image.Point{}, draw.Src)
-			got := toyworld.Classify(imgs[0])
+			draw.Draw(canvas, image.Rect(s*side, i*side, (s+1)*side, (i+1)*side), img, image.Point{}, draw.Src)
+			got := toyworld.Classify(img)
 			r := result{pr.Text, uint64(first + s), pr.Requested, got, got.Shape == pr.Requested.Shape &&
 				got.Color == pr.Requested.Color && got.Background == pr.Requested.Background}
 			results = append(results, r)

@@ -72,14 +72,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	if *model == "" {
-		*model = builtinModel()
-	}
 	if err := os.MkdirAll(*output, 0o755); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 
-	p, err := neti.LoadPipeline(*model, neti.LoadOptions{Backend: *backendName})
+	p, err := loadPipeline(*model, neti.LoadOptions{Backend: *backendName})
 	if err != nil {
 		return err
 	}

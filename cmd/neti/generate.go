@@ -19,7 +19,7 @@ import (
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("pretrained_model_name_or_path", "", "diffusers model folder or Hugging Face id in the local cache")
+	model := fs.String("pretrained_model_name_or_path", "", "diffusers model folder or Hugging Face id in the local cache (default: the built-in toy-world model, "+defaultModel+")")
 	output := fs.String("output", "neti.png", "PNG file to write (several images are written as one grid)")
 	negative := fs.String("negative_prompt", "", "negative prompt (the unconditional half of guidance)")
 	steps := fs.Int("num_inference_steps", 50, "denoising steps")
@@ -35,7 +35,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Var(&conceptFiles, "concept", "NeTI concept file (repeatable; each concept's placeholder must be in the prompt)")
 	truncation := fs.Int("truncation", 0, "nested-dropout truncation of every concept, 1..hidden (default: each concept's own)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: neti generate --pretrained_model_name_or_path DIR [--concept FILE ...] [flags] \"prompt\"")
+		fmt.Fprintln(stderr, "usage: neti generate [--pretrained_model_name_or_path DIR] [--concept FILE ...] [flags] \"prompt\"")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -47,9 +47,6 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *guidance < 1 { // the library reads 0 as "default 7.5"; an explicit value below 1 is a mistake
 		return fmt.Errorf("generate: --guidance_scale is %g; expected ≥ 1 (1 disables guidance)", *guidance)
-	}
-	if *model == "" {
-		return fmt.Errorf("generate: --pretrained_model_name_or_path is required (a diffusers folder such as testdata/tiny-sd1)")
 	}
 	if !strings.EqualFold(filepath.Ext(*output), ".png") {
 		return fmt.Errorf("generate: --output %q must end in .png", *output)
@@ -65,7 +62,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 
 	start := time.Now()
-	p, err := neti.LoadPipeline(*model, neti.LoadOptions{Backend: *backendName, DType: *dtype})
+	p, err := loadPipeline(*model, neti.LoadOptions{Backend: *backendName, DType: *dtype})
 	if err != nil {
 		return err
 	}

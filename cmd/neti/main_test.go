@@ -53,7 +53,7 @@ func TestCLIErrors(t *testing.T) {
 		"no command":      {nil, "no command"},
 		"unknown command": {[]string{"train-dreambooth"}, `unknown command "train-dreambooth"`},
 		"no prompt":       {[]string{"generate", "--pretrained_model_name_or_path", "x"}, "one prompt"},
-		"no model":        {[]string{"generate", "a cat"}, "--pretrained_model_name_or_path is required"},
+		"no built-in":     {[]string{"generate", "a cat"}, "git checkout -- models/toyworld"},
 		"no guidance":     {[]string{"generate", "--pretrained_model_name_or_path", "x", "--guidance_scale", "0", "a cat"}, "--guidance_scale is 0"},
 		"not png":         {[]string{"generate", "--pretrained_model_name_or_path", "x", "--output", "a.jpg", "a cat"}, "must end in .png"},
 		"missing folder":  {[]string{"generate", "--pretrained_model_name_or_path", "/nonexistent/model", "a cat"}, "/nonexistent/model"},
@@ -64,4 +64,25 @@ func TestCLIErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestGenerateBuiltinModel: without --pretrained_model_name_or_path, generate uses the built-in toy model
+// (found under the working directory); a damaged file of it is named, with how to restore it.
+func TestGenerateBuiltinModel(t *testing.T) {
+	work := t.TempDir()
+	model := filepath.Join(work, "models", "toyworld")
+	require.NoError(t, os.CopyFS(model, os.DirFS(filepath.Join("..", "..", "models", "toyworld"))))
+	t.Chdir(work)
+	out := filepath.Join(work, "star.png")
+	_, stderr, err := runCLI(t, "generate", "--num_inference_steps", "2", "--output", out, "a red star on a blue background")
+	require.NoError(t, err, stderr)
+	assert.FileExists(t, out)
+	assert.Contains(t, stderr, filepath.Join("models", "toyworld"))
+
+	weights := filepath.Join(model, "unet", "diffusion_pytorch_model.safetensors")
+	require.NoError(t, os.Truncate(weights, 100))
+	_, _, err = runCLI(t, "generate", "--num_inference_steps", "2", "--output", out, "a red star")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "diffusion_pytorch_model.safetensors")
+	assert.Contains(t, err.Error(), "git checkout -- models/toyworld")
 }

@@ -17,9 +17,6 @@ import (
 	"github.com/org/neti/toyworld"
 )
 
-// defaultModel is the built-in toy-world model (models/toyworld in the repository).
-const defaultModel = "models/toyworld"
-
 // quickstartSteps is the quickstart's default number of training steps: a NeTI step of neti.ToyPreset
 // (batch 2) takes ≈ 7.4 s on 2 CPU cores with the toy model (models/toyworld/README.md), so 40 steps plus
 // the 12-image grid (≈ 2 minutes) fit the 10 minutes the main job is allowed (measured: 4 steps + grid in
@@ -68,12 +65,8 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := json.Unmarshal(data, &meta); err != nil {
 		return fmt.Errorf("quickstart: %s: %w", filepath.Join(dir, "concept.json"), err)
 	}
-	if *model == "" {
-		*model = builtinModel()
-	}
-
 	start := time.Now()
-	p, err := neti.LoadPipeline(*model, neti.LoadOptions{Backend: *backendName})
+	p, err := loadPipeline(*model, neti.LoadOptions{Backend: *backendName})
 	if err != nil {
 		return err
 	}
@@ -181,19 +174,4 @@ func gridRows(rows [][]*image.RGBA) image.Image {
 		}
 	}
 	return out
-}
-
-// builtinModel finds the built-in model: models/toyworld under the working directory (the repository
-// root), else next to the executable's folder (bin/neti of a checkout).
-func builtinModel() string {
-	if _, err := os.Stat(filepath.Join(defaultModel, "model_index.json")); err == nil {
-		return defaultModel
-	}
-	if exe, err := os.Executable(); err == nil {
-		candidate := filepath.Join(filepath.Dir(exe), "..", defaultModel)
-		if _, err := os.Stat(filepath.Join(candidate, "model_index.json")); err == nil {
-			return candidate
-		}
-	}
-	return defaultModel // LoadPipeline's error then names the missing folder
 }

@@ -37,6 +37,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	every := fs.Int("checkpointing_steps", 0, "steps between checkpoints (default 250, or the preset's; negative: none)")
 	limit := fs.Int("checkpoints_total_limit", 0, "checkpoints kept (default 3; negative: all)")
 	validation := fs.Int("validation_steps", 0, "steps between validation images (0: none)")
+	var validationPrompts stringList
+	fs.Var(&validationPrompts, "validation_prompt", "validation prompt with the placeholder token or {} (repeatable; default: the library's, the preset's for --preset toy)")
 	preset := fs.String("preset", "", "\"toy\": small settings for tiny and toy models (neti.ToyPreset)")
 	backendName := fs.String("backend", "", "GoMLX backend: go (CPU), xla:cuda, xla:cpu or a PJRT plugin path (default: $GOMLX_BACKEND, else CPU)")
 	dtype := fs.String("dtype", "float32", "precision of the frozen model: float32, bfloat16 or float16 (the concept trains in float32)")
@@ -77,6 +79,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if v != 0 {
 			*dst = v
 		}
+	}
+	for _, pr := range validationPrompts {
+		if !strings.Contains(pr, "{}") {
+			if !strings.Contains(pr, *placeholder) {
+				return fmt.Errorf("train: --validation_prompt %q has neither the placeholder %q nor {}: expected the concept in it", pr, *placeholder)
+			}
+			pr = strings.Replace(pr, *placeholder, "{}", 1)
+		}
+		opts.ValidationPrompts = append(opts.ValidationPrompts, pr)
 	}
 	setIfGiven(&opts.MaxTrainSteps, *steps)
 	setIfGiven(&opts.BatchSize, *batch)

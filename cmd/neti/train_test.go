@@ -69,3 +69,13 @@ func TestTrainCLI(t *testing.T) {
 		t.TempDir(), "--placeholder_token", "<toy>")
 	assert.ErrorContains(t, err, "no PNG or JPEG image")
 }
+
+// TestTrainValidationPromptNeedsConcept: a --validation_prompt without the placeholder (or {}) is refused
+// before the model loads.
+func TestTrainValidationPromptNeedsConcept(t *testing.T) {
+	_, _, err := runCLI(t, "train", "--pretrained_model_name_or_path", "/nonexistent", "--train_data_dir", writeImages(t),
+		"--placeholder_token", "<toy>", "--validation_steps", "10", "--validation_prompt", "a <toy> on a table",
+		"--validation_prompt", "a dog in the snow")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `--validation_prompt "a dog in the snow" has neither the placeholder "<toy>" nor {}`)
+}

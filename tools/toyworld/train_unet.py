@@ -42,6 +42,9 @@ def main():
                     help="std of a per-sample, per-channel constant added to the noise (see the model card)")
     ap.add_argument("--min_snr", type=float, default=0.0,
                     help="Min-SNR-γ loss weighting (Hang et al. 2023): weight min(SNR, γ)/SNR per sample; 0: off")
+    ap.add_argument("--caption_variants", default="",
+                    help="captions.jsonl of gendata --caption_variants: each step draws an example's caption "
+                         "uniformly among its metadata caption and these")
     ap.add_argument("--init_from", default="", help="start from the weights (and EMA) of another run's ckpt.pt")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -56,6 +59,14 @@ def main():
     scale = json.load(open(os.path.join(a.work, "vae_stats.json")))["scaling_factor"]
     captions = [r["caption"] for r in rows]
     ids = tok(captions, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
+    ids = ids.unsqueeze(1)  # [N, 1, 77]: one caption per example
+    if a.caption_variants:
+        extra = [json.loads(l) for l in open(a.caption_variants)]
+        assert len(extra) == len(rows), f"{a.caption_variants}: {len(extra)} lines for {len(rows)} examples"
+        k = len(extra[0])
+        flat = [c for cs in extra for c in cs]
+        more = tok(flat, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
+        ids = torch.cat([ids, more.view(len(rows), k, 77)], dim=1)  # [N, 1+k, 77]
     empty = tok([""], padding="max_length", max_length=77, return_tensors="pt").input_ids[0]
     # Examples whose PNG may show another scene than the metadata (see gendata's redrawn.jsonl) are left out.
     rp = os.path.join(a.data, "redrawn.jsonl")
@@ -99,7 +110,8 @@ def main():
             pg["lr"] = lr
         idx = keep[torch.randint(0, n, (a.batch,), generator=g)]
         z = (lmean[idx] + lstd[idx] * torch.randn(lmean[idx].shape, generator=g)) * scale
-        tid = ids[idx].clone()
+        pick = torch.randint(0, ids.shape[1], (a.batch,), generator=g) if ids.shape[1] > 1 else 0
+        tid = ids[idx, pick].clone()
         drop = torch.rand(a.batch, generator=g) < a.drop
         tid[drop] = empty
         t = torch.randint(0, 1000, (a.batch,), generator=g)

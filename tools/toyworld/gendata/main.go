@@ -21,6 +21,7 @@ func main() {
 	n := flag.Int("n", 20000, "number of examples")
 	seed := flag.Uint64("seed", 0, "dataset seed")
 	metaOnly := flag.Bool("meta_only", false, "write metadata.jsonl only (the PNGs of a larger run with the same seed are reused)")
+	variants := flag.Int("caption_variants", 0, "also write captions.jsonl: this many extra captions per example, with attributes dropped more often (short prompts)")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "gendata: --out is required")
@@ -47,6 +48,12 @@ func main() {
 	} else if err := toyworld.WriteDataset(*out, ex, runtime.NumCPU()); err != nil {
 		fmt.Fprintln(os.Stderr, "gendata:", err)
 		os.Exit(1)
+	}
+	if *variants > 0 {
+		if err := writeLines(filepath.Join(*out, "captions.jsonl"), captionVariants(ex, *seed, *variants)); err != nil {
+			fmt.Fprintln(os.Stderr, "gendata:", err)
+			os.Exit(1)
+		}
 	}
 	words := strings.Join(toyworld.Vocabulary(), "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(*out, "vocabulary.txt"), []byte(words), 0o644); err != nil {
@@ -85,4 +92,28 @@ func writeLines[T any](path string, values []T) error {
 		}
 	}
 	return f.Close()
+}
+
+// captionVariants returns k more captions per example, drawn independently of the scenes' random streams:
+// the shape always, the colour with probability 0.9, the background 0.75, size, pattern and position 0.5
+// each. toyworld.Caption keeps each with 0.85, so "a red star on a blue background" (what users and the
+// held-out evaluation type) is rare among its captions; these variants make such short prompts common.
+func captionVariants(ex []toyworld.Example, seed uint64, k int) [][]string {
+	out := make([][]string, len(ex))
+	for i, e := range ex {
+		rng := rand.New(rand.NewPCG(seed^0x76617269616e74, uint64(i))) // "variant"
+		for range k {
+			a := e.Scene.Attributes()
+			for _, f := range []struct {
+				v    *string
+				keep float64
+			}{{&a.Color, 0.9}, {&a.Background, 0.75}, {&a.Size, 0.5}, {&a.Pattern, 0.5}, {&a.Position, 0.5}} {
+				if rng.Float64() >= f.keep {
+					*f.v = ""
+				}
+			}
+			out[i] = append(out[i], toyworld.Describe(a, rng))
+		}
+	}
+	return out
 }

@@ -172,6 +172,7 @@ func BenchmarkSD15NeTIGenerate(b *testing.B) {
 				_, err := p.Generate(ctx, prompt, opts) // compile; then warm, per-prompt caches kept
 				require.NoError(b, err)
 				for b.Loop() {
+					p.conceptCache = nil // cold: the conditioning of all 50 × 16 (t, ℓ) is computed every call
 					if _, err := p.Generate(ctx, prompt, opts); err != nil {
 						b.Fatal(err)
 					}

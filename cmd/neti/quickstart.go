@@ -17,11 +17,10 @@ import (
 	"github.com/org/neti/toyworld"
 )
 
-// quickstartSteps is the quickstart's default number of training steps: a NeTI step of neti.ToyPreset
-// (batch 2) takes ≈ 7.4 s on 2 CPU cores with the toy model (models/toyworld/README.md), so 40 steps plus
-// the 12-image grid (≈ 2 minutes) fit the 10 minutes the main job is allowed (measured: 4 steps + grid in
-// 2 min 35 s).
-const quickstartSteps = 40
+// quickstartSteps is the quickstart's default number of training steps, neti.ToyPreset's: a NeTI step
+// (batch 2) takes ≈ 1.6 s on 2 CPU cores with the toy model (models/toyworld/README.md), so 200 steps
+// (≈ 5.5 minutes) plus the 12-image grid (≈ 1.5 minutes) fit the 10 minutes the main job is allowed.
+const quickstartSteps = 200
 
 // quickstartRow is one row of the quickstart grid: what it shows, the images' prompts and settings, and the
 // toy world's measurements of them (shipped concepts only): fidelity to the concept and, for prompts that ask
@@ -42,7 +41,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	model := fs.String("pretrained_model_name_or_path", "", "diffusers model (default: the built-in toy-world model, "+defaultModel+")")
 	concept := fs.String("concept", "tealstar", "shipped example concept: a folder name under --examples")
 	examples := fs.String("examples", "examples/concepts", "folder of the shipped example concepts")
-	steps := fs.Int("max_train_steps", quickstartSteps, "training steps (neti.ToyPreset has 200; fewer keep the job within 10 minutes on 2 CPU cores)")
+	steps := fs.Int("max_train_steps", quickstartSteps, "training steps (neti.ToyPreset's)")
 	seed := fs.Uint64("seed", 0, "seed of training and of the grid's images")
 	sampleSteps := fs.Int("num_inference_steps", 20, "denoising steps of each grid image")
 	output := fs.String("output_dir", "quickstart", "folder for the concept, checkpoints, loss log and grid.png")

@@ -32,16 +32,6 @@ func latentsOf(t *testing.T, p *Pipeline, prompt string, opts GenerateOptions) [
 	return latents
 }
 
-// maxAbsDiff is max |a - b|.
-func maxAbsDiff(a, b []float32) float64 {
-	worst := 0.0
-	for i := range a {
-		d := float64(a[i] - b[i])
-		worst = max(worst, d, -d)
-	}
-	return worst
-}
-
 // TestGenerateWithConcept generates with a random-mapper concept (p.InitConcept): deterministic per seed,
 // different from plain generation with the super-category word, and sensitive to the truncation.
 func TestGenerateWithConcept(t *testing.T) {
@@ -65,15 +55,15 @@ func TestGenerateWithConcept(t *testing.T) {
 	full := latentsOf(t, p, prompt, opts)
 	assert.Equal(t, full, latentsOf(t, p, prompt, opts), "deterministic latents")
 	plain := latentsOf(t, p, "a photo of happy", GenerateOptions{Steps: 2, Seed: 5})
-	assert.Greater(t, maxAbsDiff(full, plain), 1e-3, "the concept changes the result vs its super-category word")
+	assert.Greater(t, tensortest.MaxDeltaFloats(full, plain), 1e-3, "the concept changes the result vs its super-category word")
 	other := opts
 	other.Seed = 6
-	assert.Greater(t, maxAbsDiff(full, latentsOf(t, p, prompt, other)), 1e-3, "seed 6 vs 5")
+	assert.Greater(t, tensortest.MaxDeltaFloats(full, latentsOf(t, p, prompt, other)), 1e-3, "seed 6 vs 5")
 
 	truncated := opts
 	truncated.Truncation = 1
 	coarse := latentsOf(t, p, prompt, truncated)
-	assert.Greater(t, maxAbsDiff(full, coarse), 1e-5, "truncation 1 vs the concept's %d", c.Truncation)
+	assert.Greater(t, tensortest.MaxDeltaFloats(full, coarse), 1e-5, "truncation 1 vs the concept's %d", c.Truncation)
 	c.Truncation = 1
 	assert.Equal(t, coarse, latentsOf(t, p, prompt, opts), "GenerateOptions.Truncation overrides Concept.Truncation")
 	c.Truncation = c.Mapper.Hidden
@@ -91,7 +81,7 @@ func TestGenerateWithConcept(t *testing.T) {
 	require.NoError(t, c.SetWeights(ws))
 	changed := latentsOf(t, p, prompt, opts)
 	assert.NotSame(t, cached, p.conceptCache, "new weights, new conditioning")
-	assert.Greater(t, maxAbsDiff(full, changed), 1e-5, "changed weights change the result")
+	assert.Greater(t, tensortest.MaxDeltaFloats(full, changed), 1e-5, "changed weights change the result")
 
 	unguided := opts
 	unguided.GuidanceScale = 1
@@ -106,7 +96,7 @@ func TestGenerateWithConcept(t *testing.T) {
 		o := opts
 		o.Sampler = sampler
 		got := latentsOf(t, p, prompt, o)
-		assert.Greater(t, maxAbsDiff(changed, got), 1e-4, "sampler %s vs dpm++2m", sampler)
+		assert.Greater(t, tensortest.MaxDeltaFloats(changed, got), 1e-4, "sampler %s vs dpm++2m", sampler)
 	}
 }
 
@@ -124,11 +114,11 @@ func TestGenerateTwoConcepts(t *testing.T) {
 	reordered.Concepts = []*Concept{b, a}
 	assert.Equal(t, ab, latentsOf(t, p, "<toy-a> next to <toy-b>", reordered), "concept order is irrelevant")
 	ba := latentsOf(t, p, "<toy-b> next to <toy-a>", opts)
-	assert.Greater(t, maxAbsDiff(ab, ba), 1e-4, "swapping the placeholders in the prompt")
+	assert.Greater(t, tensortest.MaxDeltaFloats(ab, ba), 1e-4, "swapping the placeholders in the prompt")
 	only := opts
 	only.Concepts = []*Concept{a}
 	alone := latentsOf(t, p, "<toy-a> next to happy", only)
-	assert.Greater(t, maxAbsDiff(ab, alone), 1e-4, "the second concept contributes")
+	assert.Greater(t, tensortest.MaxDeltaFloats(ab, alone), 1e-4, "the second concept contributes")
 }
 
 // superCategoryConcept returns a concept whose mapper outputs exactly the super-category's token embedding
@@ -181,7 +171,7 @@ func TestConceptEquivalentToSuperCategory(t *testing.T) {
 
 	c.Alpha = 0.2
 	bypassed := latentsOf(t, p, "a photo of <tiny-toy> on a table", opts)
-	assert.Greater(t, maxAbsDiff(want, bypassed), 1e-4, "α = 0.2: the bypass changes the values")
+	assert.Greater(t, tensortest.MaxDeltaFloats(want, bypassed), 1e-4, "α = 0.2: the bypass changes the values")
 }
 
 // TestGenerateConceptErrors checks that bad concept setups fail before any denoising step, with errors that
@@ -284,7 +274,7 @@ func TestConceptDenoiseRouting(t *testing.T) {
 		tensortest.AllClose(t, want, tensors.FromFlatDataAndDimensions(got, batch[:]...), 1e-5, "step %d", k)
 		other, err := exec.Exec1(build(1)...)
 		require.NoError(t, err)
-		assert.Greater(t, maxAbsDiff(tensors.MustCopyFlatData[float32](other), got), 1e-5,
+		assert.Greater(t, tensortest.MaxDeltaFloats(tensors.MustCopyFlatData[float32](other), got), 1e-5,
 			"step %d with step 1's states differs: the routing is observable", k)
 	}
 }

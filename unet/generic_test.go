@@ -33,7 +33,7 @@ func TestForwardParityGenericTopologies(t *testing.T) {
 			out, err := exec.Exec(ref["sample"], ref["timestep"], ref["encoder_hidden_states"])
 			require.NoError(t, err)
 			tensortest.AllClose(t, ref["out"], out[0], parityTolerance, "%s: UNet output", name)
-			t.Logf("%s: max |Δ| = %.3g", name, maxDelta(t, ref["out"], out[0]))
+			t.Logf("%s: max |Δ| = %.3g", name, tensortest.MaxDelta(t, ref["out"], out[0]))
 			assert.Equal(t, cfg.CrossAttentionLayers(), rec.asked, "%s: layers asked for states", name)
 		})
 	}

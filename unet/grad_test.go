@@ -29,5 +29,5 @@ func TestGradientWrtStatesParity(t *testing.T) {
 	got, err := exec.Exec(ref["sample"], ref["timestep"], ref["encoder_hidden_states"], grad["weights"])
 	require.NoError(t, err)
 	tensortest.AllClose(t, grad["grad_states"], got[0], parityTolerance, "d loss / d encoder states")
-	t.Logf("gradient w.r.t. states: max |Δ| = %.3g", maxDelta(t, grad["grad_states"], got[0]))
+	t.Logf("gradient w.r.t. states: max |Δ| = %.3g", tensortest.MaxDelta(t, grad["grad_states"], got[0]))
 }

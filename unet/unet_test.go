@@ -9,7 +9,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,7 +34,7 @@ func TestForwardParity(t *testing.T) {
 			out, err := exec.Exec(ref["sample"], ref["timestep"], ref["encoder_hidden_states"])
 			require.NoError(t, err)
 			tensortest.AllClose(t, ref["out"], out[0], parityTolerance, "%s: UNet output, shared states", model)
-			t.Logf("%s shared: max |Δ| = %.3g", model, maxDelta(t, ref["out"], out[0]))
+			t.Logf("%s shared: max |Δ| = %.3g", model, tensortest.MaxDelta(t, ref["out"], out[0]))
 		})
 	}
 }
@@ -70,7 +69,7 @@ func TestForwardPerLayerParity(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, layers, rec.asked, "%s: layers asked for states, in order", model)
 			tensortest.AllClose(t, ref["out_per_layer"], out[0], parityTolerance, "%s: UNet output, per-layer states", model)
-			t.Logf("%s per-layer: max |Δ| = %.3g", model, maxDelta(t, ref["out_per_layer"], out[0]))
+			t.Logf("%s per-layer: max |Δ| = %.3g", model, tensortest.MaxDelta(t, ref["out_per_layer"], out[0]))
 		})
 	}
 }
@@ -153,27 +152,6 @@ func buildGraph(t testing.TB, ctx *context.Context, cfg *Config, batch, h, w, se
 	return out
 }
 
-// maxDelta returns max |want − got|.
-func maxDelta(t testing.TB, want, got *tensors.Tensor) float64 {
-	w, err := tensortest.Float64s(want)
-	require.NoError(t, err)
-	g, err := tensortest.Float64s(got)
-	require.NoError(t, err)
-	m := 0.0
-	for i := range w {
-		m = max(m, abs(w[i]-g[i]))
-	}
-	return m
-}
-
-// abs is |x|.
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
 // sortedKeys returns the keys of m, sorted.
 func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
 
@@ -207,7 +185,7 @@ func TestPerLayerRoutingIsObservable(t *testing.T) {
 		require.NoError(t, err)
 		out, err := exec.Exec(args...)
 		require.NoError(t, err)
-		delta := maxDelta(t, ref["out_per_layer"], out[0])
+		delta := tensortest.MaxDelta(t, ref["out_per_layer"], out[0])
 		assert.Greater(t, delta, 100*parityTolerance, name)
 		t.Logf("%s: max |Δ| = %.3g", name, delta)
 	}

@@ -190,3 +190,31 @@ func convert[T any](in []T, fn func(T) float64) []float64 {
 	}
 	return out
 }
+
+// MaxDelta returns max |want − got| over the elements of two same-sized tensors of any float dtypes (NaN
+// handling as in AllClose), failing the test if they cannot be read or differ in size.
+func MaxDelta(t testing.TB, want, got *tensors.Tensor) float64 {
+	t.Helper()
+	w, err := Float64s(want)
+	if err != nil {
+		t.Fatalf("MaxDelta: want: %v", err)
+	}
+	g, err := Float64s(got)
+	if err != nil {
+		t.Fatalf("MaxDelta: got: %v", err)
+	}
+	if len(w) != len(g) {
+		t.Fatalf("MaxDelta: want has %d values, got %d", len(w), len(g))
+	}
+	_, d := maxAbsDiff(w, g)
+	return d
+}
+
+// MaxDeltaFloats is MaxDelta for flat float32 slices of the same length.
+func MaxDeltaFloats(want, got []float32) float64 {
+	m := 0.0
+	for i := range want {
+		m = max(m, absDiff(float64(want[i]), float64(got[i])))
+	}
+	return m
+}

@@ -11,19 +11,23 @@ py="${PYTHON:-/root/.cache/neti/venv/bin/python}"
 export OMP_NUM_THREADS=1   # two threads on shared cores were 2-10x slower than one
 mkdir -p "$work"
 cd "$root"
-go run ./tools/toyworld/gendata --out "$work/data" --n 20000 --seed 0
+go run ./tools/toyworld/gendata --out "$work/data" --n 20000 --seed 0 --caption_variants 4
 cd "$here"
 "$py" tokenizer.py "$work/tokenizer" "$work/data/vocabulary.txt"
 # VAE: 9 minutes on the first 6000 images at lr 2e-3, then 7 minutes on all at lr 1e-3; encode.
 "$py" train_vae.py --data "$work/data" --work "$work" --minutes 9 --vae_images 6000 --batch 16 --lr 2e-3
 "$py" train_vae.py --data "$work/data" --work "$work" --minutes 7 --batch 16 --lr 1e-3 --resume
 # UNet + text encoder: 1362 steps without offset noise (lr 2e-3), then 27 minutes (1544 steps in the
-# committed run) with offset noise 0.4 (lr 1e-3) from those weights.
-for s in a b; do mkdir -p "$work/$s"; ln -sf "$work/latents.npz" "$work/vae_stats.json" "$work/$s/"; done
+# committed run) with offset noise 0.4 (lr 1e-3) from those weights; then (c) 2591 steps with Min-SNR-5
+# loss weighting too (a planned 85-minute run, stopped at its 32-minute checkpoint: see the model card), and
+# (d) 60 minutes with the caption variants (short prompts) as well.
+for s in a b c d; do mkdir -p "$work/$s"; ln -sf "$work/latents.npz" "$work/vae_stats.json" "$work/$s/"; done
 "$py" train_unet.py --data "$work/data" --work "$work/a" --tokenizer "$work/tokenizer" --minutes 47 --lr 2e-3 --seed 1 --max_steps 1362
 "$py" train_unet.py --data "$work/data" --work "$work/b" --tokenizer "$work/tokenizer" --minutes 27 --lr 1e-3 --warmup 20 --offset_noise 0.4 --init_from "$work/a" --seed 3
-cp -r "$work/vae" "$work/b/"
-"$py" export.py --work "$work/b" --tokenizer "$work/tokenizer" --out "$root/models/toyworld"
+"$py" train_unet.py --data "$work/data" --work "$work/c" --tokenizer "$work/tokenizer" --minutes 85 --max_steps 2591 --lr 1e-3 --warmup 50 --offset_noise 0.4 --min_snr 5 --init_from "$work/b" --seed 4
+"$py" train_unet.py --data "$work/data" --work "$work/d" --tokenizer "$work/tokenizer" --minutes 60 --lr 1e-3 --warmup 50 --offset_noise 0.4 --min_snr 5 --caption_variants "$work/data/captions.jsonl" --init_from "$work/c" --seed 6
+cp -r "$work/vae" "$work/d/"
+"$py" export.py --work "$work/d" --tokenizer "$work/tokenizer" --out "$root/models/toyworld"
 (cd "$root" && CGO_LDFLAGS="-L$(scripts/libtokenizers.sh)" go run ./tools/toyworld/evalgo --model models/toyworld --grid models/toyworld/grid.png --report models/toyworld/heldout_report.json)
 "$py" parity.py --model "$root/models/toyworld" --out "$root/models/toyworld/parity/pipeline.safetensors"
-"$py" plot_loss.py --work "$work" --unet_logs "$work/a/unet_log.jsonl" "$work/b/unet_log.jsonl" --out "$root/models/toyworld/loss.png"
+"$py" plot_loss.py --work "$work" --unet_logs "$work/a/unet_log.jsonl" "$work/b/unet_log.jsonl" "$work/c/unet_log.jsonl" "$work/d/unet_log.jsonl" --out "$root/models/toyworld/loss.png"

@@ -19,6 +19,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
     ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--vocabulary", default="", help="vocabulary.txt (gendata's) to ship as tokenizer/vocabulary.txt, "
+                    "neti's closed-vocabulary check")
     ap.add_argument("--out", required=True)
     ap.add_argument("--random", action="store_true", help="random weights (for timing candidates)")
     ap.add_argument("--fp32", action="store_true")
@@ -57,8 +59,12 @@ def main():
     # The tokenizer files are our own (save_pretrained may rewrite them); copy them verbatim.
     for f in ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"):
         shutil.copy(os.path.join(a.tokenizer, f), os.path.join(tmp, "tokenizer", f))
+    keep = ["vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"]
+    if a.vocabulary:
+        shutil.copy(a.vocabulary, os.path.join(tmp, "tokenizer", "vocabulary.txt"))
+        keep.append("vocabulary.txt")
     for f in os.listdir(os.path.join(tmp, "tokenizer")):
-        if f not in ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"):
+        if f not in keep:
             os.remove(os.path.join(tmp, "tokenizer", f))
     for d in ("text_encoder", "unet", "vae", "tokenizer", "scheduler", "model_index.json"):
         dst = os.path.join(a.out, d)

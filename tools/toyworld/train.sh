@@ -27,7 +27,7 @@ for s in a b c d; do mkdir -p "$work/$s"; ln -sf "$work/latents.npz" "$work/vae_
 "$py" train_unet.py --data "$work/data" --work "$work/c" --tokenizer "$work/tokenizer" --minutes 85 --max_steps 2591 --lr 1e-3 --warmup 50 --offset_noise 0.4 --min_snr 5 --init_from "$work/b" --seed 4
 "$py" train_unet.py --data "$work/data" --work "$work/d" --tokenizer "$work/tokenizer" --minutes 60 --lr 1e-3 --warmup 50 --offset_noise 0.4 --min_snr 5 --caption_variants "$work/data/captions.jsonl" --init_from "$work/c" --seed 6
 cp -r "$work/vae" "$work/d/"
-"$py" export.py --work "$work/d" --tokenizer "$work/tokenizer" --out "$root/models/toyworld"
+"$py" export.py --work "$work/d" --tokenizer "$work/tokenizer" --vocabulary "$work/data/vocabulary.txt" --out "$root/models/toyworld"
 (cd "$root" && CGO_LDFLAGS="-L$(scripts/libtokenizers.sh)" go run ./tools/toyworld/evalgo --model models/toyworld --grid models/toyworld/grid.png --report models/toyworld/heldout_report.json)
 "$py" parity.py --model "$root/models/toyworld" --out "$root/models/toyworld/parity/pipeline.safetensors"
 "$py" plot_loss.py --work "$work" --unet_logs "$work/a/unet_log.jsonl" "$work/b/unet_log.jsonl" "$work/c/unet_log.jsonl" "$work/d/unet_log.jsonl" --out "$root/models/toyworld/loss.png"

@@ -82,20 +82,19 @@ func dotGeneralVJP(node, v *graph.Node) []*graph.Node {
 	vLhsCross := axisRange(nb, len(lhsCross))
 	vRhsCross := axisRange(nb+len(lhsCross), len(rhsCross))
 	return []*graph.Node{
-		operandGradient(v, vBatch, vLhsCross, vRhsCross, rhs, ax.rhsBatch, rhsCross, lhs.Rank(), ax.lhsBatch, lhsCross,
+		operandGradient(v, vBatch, vRhsCross, rhs, ax.rhsBatch, rhsCross, lhs.Rank(), ax.lhsBatch, lhsCross,
 			ax.lhsContracting, ax.rhsContracting),
-		operandGradient(v, vBatch, vRhsCross, vLhsCross, lhs, ax.lhsBatch, lhsCross, rhs.Rank(), ax.rhsBatch, rhsCross,
+		operandGradient(v, vBatch, vLhsCross, lhs, ax.lhsBatch, lhsCross, rhs.Rank(), ax.rhsBatch, rhsCross,
 			ax.rhsContracting, ax.lhsContracting),
 	}
 }
 
 // operandGradient is the gradient of one operand ("this") of a DotGeneral: v contracted with the other
-// operand over the other's cross axes (batch axes kept), giving [batch..., this cross..., contracted...]
+// operand over the other's cross axes (vOtherCross in v; batch axes vBatch kept), giving [batch..., this cross..., contracted...]
 // with the contracted axes in the other operand's axis order, then transposed to this operand's layout.
 // thisContracting[i] pairs with otherContracting[i].
-func operandGradient(v *graph.Node, vBatch, vThisCross, vOtherCross []int, other *graph.Node, otherBatch, otherCross []int,
+func operandGradient(v *graph.Node, vBatch, vOtherCross []int, other *graph.Node, otherBatch, otherCross []int,
 	thisRank int, thisBatch, thisCross, thisContracting, otherContracting []int) *graph.Node {
-	_ = vThisCross
 	g := graph.DotGeneral(v, vOtherCross, vBatch, other, otherCross, otherBatch)
 	// The remaining axes of other (its contracting axes) come out in increasing axis order.
 	sorted := slices.Sorted(slices.Values(otherContracting))

@@ -82,3 +82,23 @@ class Log:
         self.f.write(line + "\n")
         self.f.flush()
         print(line, flush=True)
+
+
+def object_mask(x):
+    """[B, 3, H, W] images in [-1, 1] → [B, 1, H, W] float mask of the pixels that differ from the median
+    border colour by more than 0.1 in some channel, dilated by one pixel (the object and its outline)."""
+    border = torch.cat([x[:, :, 0], x[:, :, -1], x[:, :, :, 0], x[:, :, :, -1]], dim=2)  # [B, 3, 4W]
+    bg = border.median(dim=2).values.view(-1, 3, 1, 1)
+    m = ((x - bg).abs() > 0.1).any(dim=1, keepdim=True).float()
+    return torch.nn.functional.max_pool2d(m, 3, stride=1, padding=1)
+
+
+def latent_object_masks(imgs, factor=4):
+    """uint8 images [N, 3, H, W] → bool [N, 1, H/factor, W/factor]: latent pixels that hold part of the
+    object (object_mask max-pooled to the latent grid, dilated by one latent pixel)."""
+    out = []
+    for i in range(0, len(imgs), 1024):
+        m = object_mask(to_unit(imgs[i:i + 1024]))
+        m = torch.nn.functional.max_pool2d(m, factor)
+        out.append(torch.nn.functional.max_pool2d(m, 3, stride=1, padding=1) > 0)
+    return torch.cat(out)

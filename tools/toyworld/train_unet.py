@@ -16,12 +16,19 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 import common
 
 
-def build(tok):
+def build(tok, channels="", norm_groups=0):
+    """The text encoder and UNet of common's configurations; channels ("32,64,64,64") and norm_groups
+    override the UNet's block_out_channels and norm_num_groups."""
     cfg = dict(common.TEXT_CONFIG)
     cfg.update(vocab_size=len(tok), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
                pad_token_id=tok.pad_token_id)
     text = CLIPTextModel(CLIPTextConfig(**cfg))
-    unet = UNet2DConditionModel(**common.UNET_CONFIG)
+    ucfg = dict(common.UNET_CONFIG)
+    if channels:
+        ucfg["block_out_channels"] = [int(c) for c in channels.split(",")]
+    if norm_groups:
+        ucfg["norm_num_groups"] = norm_groups
+    unet = UNet2DConditionModel(**ucfg)
     return text, unet
 
 
@@ -42,9 +49,16 @@ def main():
                     help="std of a per-sample, per-channel constant added to the noise (see the model card)")
     ap.add_argument("--min_snr", type=float, default=0.0,
                     help="Min-SNR-γ loss weighting (Hang et al. 2023): weight min(SNR, γ)/SNR per sample; 0: off")
+    ap.add_argument("--fg_weight", type=float, default=0.0,
+                    help="extra loss weight on the latent pixels of the object (common.latent_object_masks): "
+                         "the object is a few percent of the latent; 0: plain mean")
     ap.add_argument("--caption_variants", default="",
                     help="captions.jsonl of gendata --caption_variants: each step draws an example's caption "
                          "uniformly among its metadata caption and these")
+    ap.add_argument("--unet_channels", default="", help="UNet block_out_channels, e.g. 32,64,64,64 (default: common)")
+    ap.add_argument("--norm_groups", type=int, default=0, help="UNet norm_num_groups (default: common)")
+    ap.add_argument("--init_text_from", default="",
+                    help="start the text encoder (weights and EMA) from another run's ckpt.pt; the UNet starts fresh")
     ap.add_argument("--init_from", default="", help="start from the weights (and EMA) of another run's ckpt.pt")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -74,7 +88,14 @@ def main():
     keep = torch.tensor([i for i in range(len(rows)) if i not in redrawn])
     n = len(keep)
 
-    text, unet = build(tok)
+    masks = None
+    if a.fg_weight:
+        imgs, _ = common.load_images(a.data)
+        masks = common.latent_object_masks(imgs)  # [N, 1, 16, 16]
+        del imgs
+        log(stage="object_masks", mean_fraction=float(masks.float().mean()))
+
+    text, unet = build(tok, a.unet_channels, a.norm_groups)
     params = list(text.parameters()) + list(unet.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01)
     sched = DDPMScheduler(**{k: v for k, v in common.SCHEDULER_CONFIG.items()
@@ -91,6 +112,10 @@ def main():
         text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
         ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
         log(stage="init_from", path=a.init_from, step=s["step"])
+    if a.init_text_from and not os.path.exists(ck):
+        s = torch.load(os.path.join(a.init_text_from, "ckpt.pt"), weights_only=False)
+        text.load_state_dict(s["text"]); ema_text.load_state_dict(s["ema_text"])
+        log(stage="init_text_from", path=a.init_text_from, step=s["step"])
     if os.path.exists(ck):
         s = torch.load(ck, weights_only=False)
         text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
@@ -124,14 +149,20 @@ def main():
         zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
         enc = text(tid).last_hidden_state
         pred = unet(zt, t, encoder_hidden_states=enc).sample
+        err = (pred - eps).pow(2)  # [B, 4, 16, 16]
+        if masks is not None:
+            # The object is a few percent of the latent pixels; weight them (1 + fg_weight), per sample
+            # normalised so that the loss keeps its scale.
+            pw = 1 + a.fg_weight * masks[idx].float()  # [B, 1, 16, 16]
+            per = (pw * err).mean(dim=(1, 2, 3)) / pw.mean(dim=(1, 2, 3))
+        else:
+            per = err.mean(dim=(1, 2, 3))
         if a.min_snr:
             # Down-weights the low-noise timesteps (fine detail) so that the high-noise ones, where shape,
             # colour and background are decided, get most of the gradient.
             snr = ab.view(-1) / (1 - ab.view(-1))
-            w = torch.clamp(snr, max=a.min_snr) / snr
-            loss = (w * (pred - eps).pow(2).mean(dim=(1, 2, 3))).mean()
-        else:
-            loss = torch.nn.functional.mse_loss(pred, eps)
+            per = torch.clamp(snr, max=a.min_snr) / snr * per
+        loss = per.mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -25,11 +25,21 @@ def main():
     ap.add_argument("--crop", type=int, default=32, help="train on random crops of this size (0: whole images)")
     ap.add_argument("--resume", action="store_true", help="continue from WORK/vae (fresh optimizer)")
     ap.add_argument("--encode_only", action="store_true")
+    ap.add_argument("--channels", default="", help="block_out_channels, e.g. 32,64,64 (default: common.VAE_CONFIG)")
+    ap.add_argument("--decoder_only", action="store_true",
+                    help="fine-tune only the decoder (and post_quant_conv) of WORK/vae on the cached latents.npz: "
+                         "the latent space, hence a UNet trained on it, stays valid; writes WORK/vae, keeps latents")
+    ap.add_argument("--fg_weight", type=float, default=0.0,
+                    help="extra loss weight on object pixels (those differing from the image's border colour, "
+                         "dilated by one pixel): small objects are a few percent of the pixels")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     common.setup(a.seed, a.threads)
     os.makedirs(a.work, exist_ok=True)
+    if a.decoder_only:
+        train_decoder(a)
+        return
     if not a.encode_only:
         train(a)
     if os.path.exists(os.path.join(a.data, "metadata.jsonl")):
@@ -47,7 +57,10 @@ def train(a):
     if a.resume:
         vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae"))
     else:
-        vae = AutoencoderKL(**common.VAE_CONFIG)
+        cfg = dict(common.VAE_CONFIG)
+        if a.channels:
+            cfg["block_out_channels"] = [int(c) for c in a.channels.split(",")]
+        vae = AutoencoderKL(**cfg)
     vae.train()
     opt = torch.optim.AdamW(vae.parameters(), lr=a.lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(a.seed)
@@ -56,14 +69,15 @@ def train(a):
     while time.time() < t_end:
         idx = torch.randint(0, n, (a.batch,), generator=g).numpy()
         x = common.to_unit(imgs[idx])
+        w = 1 + a.fg_weight * common.object_mask(x)
         if a.crop:  # convolutions are translation-equivariant: random crops cost a quarter per sample
             i, j = torch.randint(0, 64 - a.crop + 1, (2,), generator=g).tolist()
-            x = x[:, :, i:i + a.crop, j:j + a.crop]
+            x, w = x[:, :, i:i + a.crop, j:j + a.crop], w[:, :, i:i + a.crop, j:j + a.crop]
         post = vae.encode(x).latent_dist
         z = post.sample(generator=g)
         y = vae.decode(z).sample
         e = y - x
-        l1, l2 = e.abs().mean(), e.pow(2).mean()
+        l1, l2 = (w * e.abs()).mean() / w.mean(), (w * e.pow(2)).mean() / w.mean()
         kl = post.kl().mean()
         # cosine-free schedule: lr drops to a tenth for the last fifth of the time
         frac = 1 - (t_end - time.time()) / (a.minutes * 60)
@@ -76,9 +90,60 @@ def train(a):
         step += 1
         if step % 10 == 0:
             log(stage="vae", step=step, l1=l1.item(), l2=l2.item(), kl=kl.item())
+        if step % 1000 == 0:
+            vae.save_pretrained(os.path.join(a.work, "vae"))
     vae.eval()
     vae.save_pretrained(os.path.join(a.work, "vae"))
     log(stage="vae_saved", steps=step)
+
+
+def train_decoder(a):
+    """Fine-tunes WORK/vae's decoder for a.minutes on posterior samples of the cached latents (the encoder is
+    not run), with crops of a.crop pixels (a.crop/4 latents), and saves WORK/vae."""
+    imgs, _ = common.load_images(a.data)
+    lat = np.load(os.path.join(a.work, "latents.npz"))
+    lmean = torch.from_numpy(lat["mean"].astype(np.float32))
+    lstd = torch.from_numpy(lat["std"].astype(np.float32))
+    n = len(imgs)
+    log = common.Log(os.path.join(a.work, "vae_log.jsonl"))
+    vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae"))
+    params = list(vae.post_quant_conv.parameters()) + list(vae.decoder.parameters())
+    for p in vae.parameters():
+        p.requires_grad_(False)
+    for p in params:
+        p.requires_grad_(True)
+    vae.train()
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
+    g = torch.Generator().manual_seed(a.seed)
+    t_end = time.time() + a.minutes * 60
+    step = 0
+    while time.time() < t_end:
+        idx = torch.randint(0, n, (a.batch,), generator=g)
+        x = common.to_unit(imgs[idx.numpy()])
+        w = 1 + a.fg_weight * common.object_mask(x)
+        z = lmean[idx] + lstd[idx] * torch.randn(lmean[idx].shape, generator=g)
+        if a.crop:
+            c = a.crop // 4
+            i, j = torch.randint(0, 16 - c + 1, (2,), generator=g).tolist()
+            z = z[:, :, i:i + c, j:j + c]
+            x, w = (v[:, :, 4 * i:4 * (i + c), 4 * j:4 * (j + c)] for v in (x, w))
+        y = vae.decode(z).sample
+        e = y - x
+        l1, l2 = (w * e.abs()).mean() / w.mean(), (w * e.pow(2)).mean() / w.mean()
+        frac = 1 - (t_end - time.time()) / (a.minutes * 60)
+        for pg in opt.param_groups:
+            pg["lr"] = a.lr * (0.1 if frac > 0.8 else 1.0)
+        opt.zero_grad(set_to_none=True)
+        (l1 + l2).backward()
+        opt.step()
+        step += 1
+        if step % 10 == 0:
+            log(stage="vae_decoder", step=step, l1=l1.item(), l2=l2.item())
+        if step % 500 == 0:
+            vae.save_pretrained(os.path.join(a.work, "vae"))
+    vae.eval()
+    vae.save_pretrained(os.path.join(a.work, "vae"))
+    log(stage="vae_decoder_saved", steps=step)
 
 
 def encode(a):

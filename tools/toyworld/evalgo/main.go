@@ -3,6 +3,9 @@
 // a grid PNG (a row per prompt, a column per seed) and a JSON report (rates and every classification).
 // With --images DIR it classifies DIR/p<prompt>_s<seed>.png instead (written by sample.py --png_dir from
 // diffusers during training; the seeds are torch's, so the images differ from Go's, the rates estimate).
+// With --recon N it measures the VAE instead: N fresh scenes (toyworld.Dataset with --recon_seed, not the
+// training seed 0) rendered, passed through Pipeline.Reconstruct and classified, by size; the rates are the
+// ceiling of any generation through this VAE (recon.go).
 package main
 
 import (
@@ -39,7 +42,16 @@ func main() {
 	grid := flag.String("grid", "grid.png", "output grid PNG")
 	report := flag.String("report", "report.json", "output JSON report")
 	images := flag.String("images", "", "classify DIR/p<prompt>_s<seed>.png (sample.py --png_dir) instead of generating")
+	recon := flag.Int("recon", 0, "measure the VAE on this many fresh rendered scenes instead (writes only --report)")
+	reconSeed := flag.Uint64("recon_seed", 1, "toyworld.Dataset seed of the --recon scenes")
 	flag.Parse()
+	if *recon > 0 {
+		if err := measureReconstruction(*dir, *recon, *reconSeed, *report); err != nil {
+			fmt.Fprintln(os.Stderr, "evalgo:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*dir, *images, *first, *seeds, *steps, *guidance, *grid, *report); err != nil {
 		fmt.Fprintln(os.Stderr, "evalgo:", err)
 		os.Exit(1)

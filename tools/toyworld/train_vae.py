@@ -25,6 +25,7 @@ def main():
     ap.add_argument("--crop", type=int, default=32, help="train on random crops of this size (0: whole images)")
     ap.add_argument("--resume", action="store_true", help="continue from WORK/vae (fresh optimizer)")
     ap.add_argument("--encode_only", action="store_true")
+    ap.add_argument("--max_steps", type=int, default=0, help="stop after this many steps (0: time only)")
     ap.add_argument("--channels", default="", help="block_out_channels, e.g. 32,64,64 (default: common.VAE_CONFIG)")
     ap.add_argument("--decoder_only", action="store_true",
                     help="fine-tune only the decoder (and post_quant_conv) of WORK/vae on the cached latents.npz: "
@@ -66,7 +67,7 @@ def train(a):
     g = torch.Generator().manual_seed(a.seed)
     t_end = time.time() + a.minutes * 60
     step = 0
-    while time.time() < t_end:
+    while time.time() < t_end and (a.max_steps == 0 or step < a.max_steps):
         idx = torch.randint(0, n, (a.batch,), generator=g).numpy()
         x = common.to_unit(imgs[idx])
         w = 1 + a.fg_weight * common.object_mask(x)
@@ -117,7 +118,7 @@ def train_decoder(a):
     g = torch.Generator().manual_seed(a.seed)
     t_end = time.time() + a.minutes * 60
     step = 0
-    while time.time() < t_end:
+    while time.time() < t_end and (a.max_steps == 0 or step < a.max_steps):
         idx = torch.randint(0, n, (a.batch,), generator=g)
         x = common.to_unit(imgs[idx.numpy()])
         w = 1 + a.fg_weight * common.object_mask(x)

@@ -19,14 +19,7 @@ func TestReconstructKeepsTheScene(t *testing.T) {
 	p, err := neti.LoadPipeline(model.Dir(), neti.LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
-	examples := toyworld.Dataset(4, 5, nil)
-	rendered := make([]image.Image, len(examples))
-	for i, ex := range examples {
-		rendered[i] = toyworld.Render(ex.Scene)
-	}
-	recon, err := p.Reconstruct(rendered, 64)
-	require.NoError(t, err)
-	require.Len(t, recon, len(rendered))
+	examples, rendered, recon := reconstructScenes(t, p, 4, 5)
 	for i, img := range recon {
 		require.Equal(t, image.Rect(0, 0, 64, 64), img.Bounds())
 		src := rendered[i].(*image.RGBA)
@@ -47,4 +40,18 @@ func TestReconstructKeepsTheScene(t *testing.T) {
 	_, err = p.Reconstruct(rendered[:1], 62)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "multiple of the VAE's scale factor 4")
+}
+
+// reconstructScenes renders the n scenes of toyworld.Dataset(n, seed, nil) and passes them through p's VAE
+// at 64 px.
+func reconstructScenes(t *testing.T, p *neti.Pipeline, n int, seed uint64) ([]toyworld.Example, []image.Image, []*image.RGBA) {
+	examples := toyworld.Dataset(n, seed, nil)
+	rendered := make([]image.Image, n)
+	for i, ex := range examples {
+		rendered[i] = toyworld.Render(ex.Scene)
+	}
+	recon, err := p.Reconstruct(rendered, 64)
+	require.NoError(t, err)
+	require.Len(t, recon, n)
+	return examples, rendered, recon
 }

@@ -70,7 +70,7 @@ def train(a):
     while time.time() < t_end and (a.max_steps == 0 or step < a.max_steps):
         idx = torch.randint(0, n, (a.batch,), generator=g).numpy()
         x = common.to_unit(imgs[idx])
-        w = 1 + a.fg_weight * common.object_mask(x)
+        w = 1 + a.fg_weight * common.object_mask(x) if a.fg_weight else torch.ones_like(x[:, :1])  # [B, 1, H, W]
         if a.crop:  # convolutions are translation-equivariant: random crops cost a quarter per sample
             i, j = torch.randint(0, 64 - a.crop + 1, (2,), generator=g).tolist()
             x, w = x[:, :, i:i + a.crop, j:j + a.crop], w[:, :, i:i + a.crop, j:j + a.crop]
@@ -121,7 +121,7 @@ def train_decoder(a):
     while time.time() < t_end and (a.max_steps == 0 or step < a.max_steps):
         idx = torch.randint(0, n, (a.batch,), generator=g)
         x = common.to_unit(imgs[idx.numpy()])
-        w = 1 + a.fg_weight * common.object_mask(x)
+        w = 1 + a.fg_weight * common.object_mask(x) if a.fg_weight else torch.ones_like(x[:, :1])  # [B, 1, H, W]
         z = lmean[idx] + lstd[idx] * torch.randn(lmean[idx].shape, generator=g)
         if a.crop:
             c = a.crop // 4

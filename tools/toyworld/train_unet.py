@@ -15,6 +15,13 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 import common
 
+# The attribute words of toyworld/attributes.go (colour words name the object's colour, or the background's
+# when "background" follows).
+COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black"]
+SHAPES = ["circle", "square", "triangle", "star", "heart", "cross", "diamond", "moon"]
+SIZES = ["small", "medium", "large"]
+POSITIONS = ["center", "left", "right", "top", "bottom"]
+
 
 def build(tok, channels="", norm_groups=0):
     """The text encoder and UNet of common's configurations; channels ("32,64,64,64") and norm_groups
@@ -60,6 +67,9 @@ def main():
     ap.add_argument("--init_text_from", default="",
                     help="start the text encoder (weights and EMA) from another run's ckpt.pt; the UNet starts fresh")
     ap.add_argument("--init_from", default="", help="start from the weights (and EMA) of another run's ckpt.pt")
+    ap.add_argument("--attr_aux", type=float, default=0.0,
+                    help="weight of an auxiliary loss that makes every text state after the shape, size, position, "
+                         "colour or background word predict that word (linear heads, trained with the text encoder, not exported)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
@@ -96,7 +106,13 @@ def main():
         log(stage="object_masks", mean_fraction=float(masks.float().mean()))
 
     text, unet = build(tok, a.unet_channels, a.norm_groups)
-    params = list(text.parameters()) + list(unet.parameters())
+    heads, attr_ids = torch.nn.ModuleList(), []
+    background_id = tok.convert_tokens_to_ids("background</w>")
+    if a.attr_aux:
+        for words, role in ((SHAPES, ""), (SIZES, ""), (POSITIONS, ""), (COLORS, "object"), (COLORS, "background")):
+            attr_ids.append((torch.tensor([tok.convert_tokens_to_ids(w + "</w>") for w in words]), role))
+            heads.append(torch.nn.Linear(text.config.hidden_size, len(words)))
+    params = list(text.parameters()) + list(unet.parameters()) + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01)
     sched = DDPMScheduler(**{k: v for k, v in common.SCHEDULER_CONFIG.items()
                              if k not in ("skip_prk_steps", "set_alpha_to_one")})
@@ -120,6 +136,8 @@ def main():
         s = torch.load(ck, weights_only=False)
         text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
         ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
+        if a.attr_aux:
+            heads.load_state_dict(s["heads"])
         opt.load_state_dict(s["opt"]); g.set_state(s["gen"])
         step, spent = s["step"], s["spent"]
         log(stage="resume", step=step, spent_s=spent)
@@ -127,7 +145,7 @@ def main():
     budget = a.minutes * 60
     last_ck = time.time()
     text.train(); unet.train()
-    run_loss = []
+    run_loss, run_aux = [], []
     while time.time() - t_start < budget and (a.max_steps == 0 or step < a.max_steps):
         frac = (time.time() - t_start) / budget
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.5 * (1 + np.cos(np.pi * frac)) * 0.9 + 0.1)
@@ -163,6 +181,10 @@ def main():
             snr = ab.view(-1) / (1 - ab.view(-1))
             per = torch.clamp(snr, max=a.min_snr) / snr * per
         loss = per.mean()
+        if a.attr_aux:
+            aux = attribute_loss(enc, tid, heads, attr_ids, background_id)
+            run_aux.append(aux.item())
+            loss = loss + a.attr_aux * aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -175,21 +197,49 @@ def main():
                     q.mul_(d).add_(p.detach(), alpha=1 - d)
         run_loss.append(loss.item())
         if step % 10 == 0:
-            log(stage="unet", step=step, loss=float(np.mean(run_loss)), lr=lr)
-            run_loss = []
+            extra = dict(attr_loss=float(np.mean(run_aux))) if run_aux else {}
+            log(stage="unet", step=step, loss=float(np.mean(run_loss)), lr=lr, **extra)
+            run_loss, run_aux = [], []
         if time.time() - last_ck > a.ckpt_minutes * 60:
-            save(a, ck, text, unet, ema_text, ema_unet, opt, g, step, time.time() - t_start)
+            save(a, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, time.time() - t_start)
             last_ck = time.time()
-    save(a, ck, text, unet, ema_text, ema_unet, opt, g, step, time.time() - t_start)
+    save(a, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, time.time() - t_start)
     log(stage="unet_done", step=step)
 
 
-def save(a, ck, text, unet, ema_text, ema_unet, opt, g, step, spent):
+def attribute_loss(enc, tid, heads, attr_ids, background_id):
+    """Cross-entropy of linear heads that read, from every text state at or after an attribute word's
+    position (the causal encoder's states there can know it, the padding states included), which word of
+    its attribute it was. enc [B, 77, D], tid [B, 77]; captions without the attribute do not count.
+    attr_ids holds (token ids, role): role "object" counts only words not followed by "background",
+    "background" only words followed by it, "" every occurrence."""
+    total = 0.0
+    pos_range = torch.arange(tid.shape[1])
+    before_background = torch.roll(tid, -1, dims=1) == background_id  # [B, 77]
+    for head, (ids, role) in zip(heads, attr_ids):
+        hit = tid.unsqueeze(-1) == ids  # [B, 77, V]
+        if role == "object":
+            hit = hit & ~before_background.unsqueeze(-1)
+        elif role == "background":
+            hit = hit & before_background.unsqueeze(-1)
+        present = hit.any(-1)  # [B, 77]
+        has = present.any(1)  # [B]
+        pos = present.float().argmax(1)  # [B] first position of the word
+        label = hit.float().argmax(-1).gather(1, pos.unsqueeze(1))  # [B, 1]
+        w = ((pos_range >= pos.unsqueeze(1)) & has.unsqueeze(1)).float()  # [B, 77]
+        logits = head(enc)  # [B, 77, V]
+        ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), label.expand(-1, tid.shape[1]),
+                                               reduction="none")  # [B, 77]
+        total = total + (ce * w).sum() / w.sum().clamp(min=1)
+    return total
+
+
+def save(a, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, spent):
     """Writes the resumable checkpoint and the EMA weights in diffusers/transformers format."""
     tmp = ck + ".tmp"
     torch.save(dict(text=text.state_dict(), unet=unet.state_dict(), ema_text=ema_text.state_dict(),
-                    ema_unet=ema_unet.state_dict(), opt=opt.state_dict(), gen=g.get_state(), step=step,
-                    spent=spent), tmp)
+                    ema_unet=ema_unet.state_dict(), heads=heads.state_dict(), opt=opt.state_dict(),
+                    gen=g.get_state(), step=step, spent=spent), tmp)
     os.replace(tmp, ck)
     ema_text.save_pretrained(os.path.join(a.work, "text_encoder"))
     ema_unet.save_pretrained(os.path.join(a.work, "unet"))

@@ -9,17 +9,22 @@ from PIL import Image, ImageDraw
 
 
 def series(paths, stage, key):
-    out, base, last = [], 0, -1
-    lines = []
+    """(step, value) of every log line of the stage, the files' steps placed one after another. Within a file a
+    step that goes back is a resume from an earlier checkpoint: the points it repeats are dropped."""
+    out, base = [], 0
     for path in paths:
-        lines += [l for l in open(path)] if os.path.exists(path) else []
-    for l in lines:
-        r = json.loads(l)
-        if r.get("stage") == stage and key in r:
-            if r["step"] <= last:  # a resumed run restarts its step count
-                base += last
-            last = r["step"]
-            out.append((base + r["step"], r[key]))
+        if not os.path.exists(path):
+            continue
+        pts = []
+        for l in open(path):
+            r = json.loads(l)
+            if r.get("stage") == stage and key in r:
+                while pts and pts[-1][0] >= r["step"]:
+                    pts.pop()
+                pts.append((r["step"], r[key]))
+        out += [(base + s, v) for s, v in pts]
+        if pts:
+            base += pts[-1][0]
     return out
 
 
@@ -54,7 +59,7 @@ def main():
     panel(d, (5, 5, 634, 235), series([os.path.join(a.work, "vae_log.jsonl")], "vae", "l1"),
           "VAE reconstruction L1 (pixels in [-1, 1]) vs step", (200, 60, 40))
     panel(d, (5, 245, 634, 475), series(a.unet_logs or [os.path.join(a.work, "unet_log.jsonl")], "unet", "loss"),
-          "UNet + text encoder: epsilon MSE vs step (stages concatenated; offset noise raises it)", (40, 80, 200))
+          "UNet + text encoder: training loss vs step (stages concatenated; includes the --attr_aux term)", (40, 80, 200))
     img.save(a.out)
 
 

@@ -70,6 +70,8 @@ def main():
     ap.add_argument("--attr_aux", type=float, default=0.0,
                     help="weight of an auxiliary loss that makes every text state after the shape, size, position, "
                          "colour or background word predict that word (linear heads, trained with the text encoder, not exported)")
+    ap.add_argument("--aux_attributes", default="shape,size,position,color,background",
+                    help="the attributes of --attr_aux (a run of session 4 used shape,size,position)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
@@ -109,7 +111,10 @@ def main():
     heads, attr_ids = torch.nn.ModuleList(), []
     background_id = tok.convert_tokens_to_ids("background</w>")
     if a.attr_aux:
-        for words, role in ((SHAPES, ""), (SIZES, ""), (POSITIONS, ""), (COLORS, "object"), (COLORS, "background")):
+        table = dict(shape=(SHAPES, ""), size=(SIZES, ""), position=(POSITIONS, ""), color=(COLORS, "object"),
+                     background=(COLORS, "background"))
+        for name in a.aux_attributes.split(","):
+            words, role = table[name]
             attr_ids.append((torch.tensor([tok.convert_tokens_to_ids(w + "</w>") for w in words]), role))
             heads.append(torch.nn.Linear(text.config.hidden_size, len(words)))
     params = list(text.parameters()) + list(unet.parameters()) + list(heads.parameters())
@@ -127,6 +132,8 @@ def main():
         s = torch.load(os.path.join(a.init_from, "ckpt.pt"), weights_only=False)
         text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
         ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
+        if a.attr_aux and len(s.get("heads", {})) == len(heads.state_dict()):
+            heads.load_state_dict(s["heads"])  # same attributes: keep the trained heads
         log(stage="init_from", path=a.init_from, step=s["step"])
     if a.init_text_from and not os.path.exists(ck):
         s = torch.load(os.path.join(a.init_text_from, "ckpt.pt"), weights_only=False)

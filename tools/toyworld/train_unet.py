@@ -14,6 +14,7 @@ from diffusers import DDPMScheduler, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 import common
+import ddp
 
 # The attribute words of toyworld/attributes.go (colour words name the object's colour, or the background's
 # when "background" follows).
@@ -74,9 +75,19 @@ def main():
                     help="the attributes of --attr_aux (a run of session 4 used shape,size,position)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--procs", type=int, default=1,
+                    help="data-parallel processes of --threads threads each (ddp.py); --batch is the total")
     a = ap.parse_args()
+    ddp.launch(train, a, a.procs)
+
+
+def train(a, grp):
+    """Trains text encoder and UNet as process grp.rank of grp.world (see ddp.py)."""
     common.setup(a.seed, a.threads)
-    log = common.Log(os.path.join(a.work, "unet_log.jsonl"))
+    if a.batch % grp.world:
+        raise SystemExit(f"--batch {a.batch} is not divisible by --procs {grp.world}")
+    batch = a.batch // grp.world
+    log = common.Log(os.path.join(a.work, "unet_log.jsonl")) if grp.leader else (lambda **kw: None)
     tok = CLIPTokenizer.from_pretrained(a.tokenizer)
     rows = [json.loads(l) for l in open(os.path.join(a.data, "metadata.jsonl"))]
     lat = np.load(os.path.join(a.work, "latents.npz"))
@@ -118,6 +129,7 @@ def main():
             attr_ids.append((torch.tensor([tok.convert_tokens_to_ids(w + "</w>") for w in words]), role))
             heads.append(torch.nn.Linear(text.config.hidden_size, len(words)))
     params = list(text.parameters()) + list(unet.parameters()) + list(heads.parameters())
+    grp.sync_params(params)
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01)
     sched = DDPMScheduler(**{k: v for k, v in common.SCHEDULER_CONFIG.items()
                              if k not in ("skip_prk_steps", "set_alpha_to_one")})
@@ -125,7 +137,7 @@ def main():
     ema_text, ema_unet = copy.deepcopy(text).eval(), copy.deepcopy(unet).eval()
     for p in list(ema_text.parameters()) + list(ema_unet.parameters()):
         p.requires_grad_(False)
-    g = torch.Generator().manual_seed(a.seed)
+    g = torch.Generator().manual_seed(a.seed + 7919 * grp.rank)  # each process draws its own examples
     step, spent = 0, 0.0
     ck = os.path.join(a.work, "ckpt.pt")
     if a.init_from and not os.path.exists(ck):
@@ -145,7 +157,11 @@ def main():
         ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
         if a.attr_aux:
             heads.load_state_dict(s["heads"])
-        opt.load_state_dict(s["opt"]); g.set_state(s["gen"])
+        opt.load_state_dict(s["opt"])
+        gens = s.get("gens", [s["gen"]])
+        if len(gens) != grp.world:
+            raise SystemExit(f"{ck} was written by {len(gens)} process(es): resume it with --procs {len(gens)}")
+        g.set_state(gens[grp.rank])
         step, spent = s["step"], s["spent"]
         log(stage="resume", step=step, spent_s=spent)
     t_start = time.time() - spent
@@ -153,18 +169,25 @@ def main():
     last_ck = time.time()
     text.train(); unet.train()
     run_loss, run_aux = [], []
-    while time.time() - t_start < budget and (a.max_steps == 0 or step < a.max_steps):
-        frac = (time.time() - t_start) / budget
+    while True:
+        go_on, frac, save_now = grp.control(
+            float(time.time() - t_start < budget and (a.max_steps == 0 or step < a.max_steps)),
+            (time.time() - t_start) / budget, float(time.time() - last_ck > a.ckpt_minutes * 60))
+        if not go_on:
+            break
+        if save_now:
+            save(a, grp, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, time.time() - t_start)
+            last_ck = time.time()
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.5 * (1 + np.cos(np.pi * frac)) * 0.9 + 0.1)
         for pg in opt.param_groups:
             pg["lr"] = lr
-        idx = keep[torch.randint(0, n, (a.batch,), generator=g)]
+        idx = keep[torch.randint(0, n, (batch,), generator=g)]
         z = (lmean[idx] + lstd[idx] * torch.randn(lmean[idx].shape, generator=g)) * scale
-        pick = torch.randint(0, ids.shape[1], (a.batch,), generator=g) if ids.shape[1] > 1 else 0
+        pick = torch.randint(0, ids.shape[1], (batch,), generator=g) if ids.shape[1] > 1 else 0
         tid = ids[idx, pick].clone()
-        drop = torch.rand(a.batch, generator=g) < a.drop
+        drop = torch.rand(batch, generator=g) < a.drop
         tid[drop] = empty
-        t = torch.randint(0, 1000, (a.batch,), generator=g)
+        t = torch.randint(0, 1000, (batch,), generator=g)
         eps = torch.randn(z.shape, generator=g)
         if a.offset_noise:
             # A random constant per channel: the latent's mean (the background colour) survives SD's
@@ -194,23 +217,22 @@ def main():
             loss = loss + a.attr_aux * aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        mean_loss = grp.average(params, loss)  # every process now holds the whole batch's gradient
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1
-        d = min(a.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for m, e in ((text, ema_text), (unet, ema_unet)):
-                for p, q in zip(m.parameters(), e.parameters()):
-                    q.mul_(d).add_(p.detach(), alpha=1 - d)
-        run_loss.append(loss.item())
+        if grp.leader:  # only the leader keeps (and saves) the EMA weights
+            d = min(a.ema, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for m, e in ((text, ema_text), (unet, ema_unet)):
+                    for p, q in zip(m.parameters(), e.parameters()):
+                        q.mul_(d).add_(p.detach(), alpha=1 - d)
+        run_loss.append(mean_loss)
         if step % 10 == 0:
             extra = dict(attr_loss=float(np.mean(run_aux))) if run_aux else {}
             log(stage="unet", step=step, loss=float(np.mean(run_loss)), lr=lr, **extra)
             run_loss, run_aux = [], []
-        if time.time() - last_ck > a.ckpt_minutes * 60:
-            save(a, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, time.time() - t_start)
-            last_ck = time.time()
-    save(a, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, time.time() - t_start)
+    save(a, grp, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, time.time() - t_start)
     log(stage="unet_done", step=step)
 
 
@@ -241,12 +263,16 @@ def attribute_loss(enc, tid, heads, attr_ids, background_id):
     return total
 
 
-def save(a, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, spent):
-    """Writes the resumable checkpoint and the EMA weights in diffusers/transformers format."""
+def save(a, grp, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, spent):
+    """Writes the resumable checkpoint (with every process's data generator) and the EMA weights in
+    diffusers/transformers format; every process calls it, the leader writes."""
+    gens = grp.gather(g.get_state())
+    if not grp.leader:
+        return
     tmp = ck + ".tmp"
     torch.save(dict(text=text.state_dict(), unet=unet.state_dict(), ema_text=ema_text.state_dict(),
                     ema_unet=ema_unet.state_dict(), heads=heads.state_dict(), opt=opt.state_dict(),
-                    gen=g.get_state(), step=step, spent=spent), tmp)
+                    gen=gens[0], gens=gens, step=step, spent=spent), tmp)
     os.replace(tmp, ck)
     ema_text.save_pretrained(os.path.join(a.work, "text_encoder"))
     ema_unet.save_pretrained(os.path.join(a.work, "unet"))

@@ -11,6 +11,7 @@ import torch
 from diffusers import AutoencoderKL
 
 import common
+import ddp
 
 
 def main():
@@ -35,26 +36,33 @@ def main():
                          "dilated by one pixel): small objects are a few percent of the pixels")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--procs", type=int, default=1,
+                    help="data-parallel processes of --threads threads each for the training (ddp.py); "
+                         "--batch is the total")
     a = ap.parse_args()
     common.setup(a.seed, a.threads)
     os.makedirs(a.work, exist_ok=True)
     if a.decoder_only:
-        train_decoder(a)
+        ddp.launch(train_decoder, a, a.procs)
         return
     if not a.encode_only:
-        train(a)
+        ddp.launch(train, a, a.procs)
     if os.path.exists(os.path.join(a.data, "metadata.jsonl")):
         encode(a)
 
 
-def train(a):
-    """Trains the VAE for a.minutes and saves it to WORK/vae."""
+def train(a, grp):
+    """Trains the VAE for a.minutes as process grp.rank of grp.world (ddp.py) and saves it to WORK/vae."""
+    common.setup(a.seed, a.threads)
+    if a.batch % grp.world:
+        raise SystemExit(f"--batch {a.batch} is not divisible by --procs {grp.world}")
+    batch = a.batch // grp.world
     if a.vae_images:
         imgs = common.load_pngs(a.data, a.vae_images)  # train on the first images (dataset still being written)
     else:
         imgs, _ = common.load_images(a.data)
     n = len(imgs)
-    log = common.Log(os.path.join(a.work, "vae_log.jsonl"))
+    log = common.Log(os.path.join(a.work, "vae_log.jsonl")) if grp.leader else (lambda **kw: None)
     if a.resume:
         vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae"))
     else:
@@ -63,12 +71,19 @@ def train(a):
             cfg["block_out_channels"] = [int(c) for c in a.channels.split(",")]
         vae = AutoencoderKL(**cfg)
     vae.train()
-    opt = torch.optim.AdamW(vae.parameters(), lr=a.lr, weight_decay=0.0)
-    g = torch.Generator().manual_seed(a.seed)
+    params = list(vae.parameters())
+    grp.sync_params(params)
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
+    g = torch.Generator().manual_seed(a.seed + 7919 * grp.rank)  # each process draws its own examples
     t_end = time.time() + a.minutes * 60
     step = 0
-    while time.time() < t_end and (a.max_steps == 0 or step < a.max_steps):
-        idx = torch.randint(0, n, (a.batch,), generator=g).numpy()
+    while True:
+        # the leader's clock decides for every process
+        go_on, frac = grp.control(float(time.time() < t_end and (a.max_steps == 0 or step < a.max_steps)),
+                                  1 - (t_end - time.time()) / (a.minutes * 60))
+        if not go_on:
+            break
+        idx = torch.randint(0, n, (batch,), generator=g).numpy()
         x = common.to_unit(imgs[idx])
         w = 1 + a.fg_weight * common.object_mask(x) if a.fg_weight else torch.ones_like(x[:, :1])  # [B, 1, H, W]
         if a.crop:  # convolutions are translation-equivariant: random crops cost a quarter per sample
@@ -81,32 +96,38 @@ def train(a):
         l1, l2 = (w * e.abs()).mean() / w.mean(), (w * e.pow(2)).mean() / w.mean()
         kl = post.kl().mean()
         # cosine-free schedule: lr drops to a tenth for the last fifth of the time
-        frac = 1 - (t_end - time.time()) / (a.minutes * 60)
         for pg in opt.param_groups:
             pg["lr"] = a.lr * (0.1 if frac > 0.8 else 1.0)
         loss = l1 + l2 + a.kl * kl
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        grp.average(params, loss)  # every process now holds the whole batch's gradient
         opt.step()
         step += 1
         if step % 10 == 0:
             log(stage="vae", step=step, l1=l1.item(), l2=l2.item(), kl=kl.item())
-        if step % 1000 == 0:
+        if step % 1000 == 0 and grp.leader:
             vae.save_pretrained(os.path.join(a.work, "vae"))
-    vae.eval()
-    vae.save_pretrained(os.path.join(a.work, "vae"))
-    log(stage="vae_saved", steps=step)
+    if grp.leader:
+        vae.eval()
+        vae.save_pretrained(os.path.join(a.work, "vae"))
+        log(stage="vae_saved", steps=step)
 
 
-def train_decoder(a):
+def train_decoder(a, grp):
     """Fine-tunes WORK/vae's decoder for a.minutes on posterior samples of the cached latents (the encoder is
-    not run), with crops of a.crop pixels (a.crop/4 latents), and saves WORK/vae."""
+    not run), with crops of a.crop pixels (a.crop/4 latents), as process grp.rank of grp.world (ddp.py), and
+    saves WORK/vae."""
+    common.setup(a.seed, a.threads)
+    if a.batch % grp.world:
+        raise SystemExit(f"--batch {a.batch} is not divisible by --procs {grp.world}")
+    batch = a.batch // grp.world
     imgs, _ = common.load_images(a.data)
     lat = np.load(os.path.join(a.work, "latents.npz"))
     lmean = torch.from_numpy(lat["mean"].astype(np.float32))
     lstd = torch.from_numpy(lat["std"].astype(np.float32))
     n = len(imgs)
-    log = common.Log(os.path.join(a.work, "vae_log.jsonl"))
+    log = common.Log(os.path.join(a.work, "vae_log.jsonl")) if grp.leader else (lambda **kw: None)
     vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae"))
     params = list(vae.post_quant_conv.parameters()) + list(vae.decoder.parameters())
     for p in vae.parameters():
@@ -115,11 +136,15 @@ def train_decoder(a):
         p.requires_grad_(True)
     vae.train()
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
-    g = torch.Generator().manual_seed(a.seed)
+    g = torch.Generator().manual_seed(a.seed + 7919 * grp.rank)  # each process draws its own examples
     t_end = time.time() + a.minutes * 60
     step = 0
-    while time.time() < t_end and (a.max_steps == 0 or step < a.max_steps):
-        idx = torch.randint(0, n, (a.batch,), generator=g)
+    while True:
+        go_on, frac = grp.control(float(time.time() < t_end and (a.max_steps == 0 or step < a.max_steps)),
+                                  1 - (t_end - time.time()) / (a.minutes * 60))
+        if not go_on:
+            break
+        idx = torch.randint(0, n, (batch,), generator=g)
         x = common.to_unit(imgs[idx.numpy()])
         w = 1 + a.fg_weight * common.object_mask(x) if a.fg_weight else torch.ones_like(x[:, :1])  # [B, 1, H, W]
         z = lmean[idx] + lstd[idx] * torch.randn(lmean[idx].shape, generator=g)
@@ -131,20 +156,21 @@ def train_decoder(a):
         y = vae.decode(z).sample
         e = y - x
         l1, l2 = (w * e.abs()).mean() / w.mean(), (w * e.pow(2)).mean() / w.mean()
-        frac = 1 - (t_end - time.time()) / (a.minutes * 60)
         for pg in opt.param_groups:
             pg["lr"] = a.lr * (0.1 if frac > 0.8 else 1.0)
         opt.zero_grad(set_to_none=True)
         (l1 + l2).backward()
+        grp.average(params, l1 + l2)
         opt.step()
         step += 1
         if step % 10 == 0:
             log(stage="vae_decoder", step=step, l1=l1.item(), l2=l2.item())
-        if step % 500 == 0:
+        if step % 500 == 0 and grp.leader:
             vae.save_pretrained(os.path.join(a.work, "vae"))
-    vae.eval()
-    vae.save_pretrained(os.path.join(a.work, "vae"))
-    log(stage="vae_decoder_saved", steps=step)
+    if grp.leader:
+        vae.eval()
+        vae.save_pretrained(os.path.join(a.work, "vae"))
+        log(stage="vae_decoder_saved", steps=step)
 
 
 def encode(a):

@@ -13,6 +13,8 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+import common
+
 
 class Group:
     """The calling process's place in the run: rank (0 is the leader) of world processes."""
@@ -23,6 +25,16 @@ class Group:
     @property
     def leader(self):
         return self.rank == 0
+
+    def share(self, batch):
+        """Returns this process's share of the total batch (which must divide evenly)."""
+        if batch % self.world:
+            raise SystemExit(f"--batch {batch} is not divisible by --procs {self.world}")
+        return batch // self.world
+
+    def log(self, path):
+        """Returns the run's JSON-lines log (common.Log) in the leader, a no-op elsewhere."""
+        return common.Log(path) if self.leader else (lambda **kw: None)
 
     def sync_params(self, params):
         """Copies the leader's parameter values to every process (the start of a run)."""

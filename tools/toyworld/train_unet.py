@@ -84,10 +84,8 @@ def main():
 def train(a, grp):
     """Trains text encoder and UNet as process grp.rank of grp.world (see ddp.py)."""
     common.setup(a.seed, a.threads)
-    if a.batch % grp.world:
-        raise SystemExit(f"--batch {a.batch} is not divisible by --procs {grp.world}")
-    batch = a.batch // grp.world
-    log = common.Log(os.path.join(a.work, "unet_log.jsonl")) if grp.leader else (lambda **kw: None)
+    batch = grp.share(a.batch)
+    log = grp.log(os.path.join(a.work, "unet_log.jsonl"))
     tok = CLIPTokenizer.from_pretrained(a.tokenizer)
     rows = [json.loads(l) for l in open(os.path.join(a.data, "metadata.jsonl"))]
     lat = np.load(os.path.join(a.work, "latents.npz"))

@@ -54,15 +54,13 @@ def main():
 def train(a, grp):
     """Trains the VAE for a.minutes as process grp.rank of grp.world (ddp.py) and saves it to WORK/vae."""
     common.setup(a.seed, a.threads)
-    if a.batch % grp.world:
-        raise SystemExit(f"--batch {a.batch} is not divisible by --procs {grp.world}")
-    batch = a.batch // grp.world
+    batch = grp.share(a.batch)
     if a.vae_images:
         imgs = common.load_pngs(a.data, a.vae_images)  # train on the first images (dataset still being written)
     else:
         imgs, _ = common.load_images(a.data)
     n = len(imgs)
-    log = common.Log(os.path.join(a.work, "vae_log.jsonl")) if grp.leader else (lambda **kw: None)
+    log = grp.log(os.path.join(a.work, "vae_log.jsonl"))
     if a.resume:
         vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae"))
     else:
@@ -119,15 +117,13 @@ def train_decoder(a, grp):
     not run), with crops of a.crop pixels (a.crop/4 latents), as process grp.rank of grp.world (ddp.py), and
     saves WORK/vae."""
     common.setup(a.seed, a.threads)
-    if a.batch % grp.world:
-        raise SystemExit(f"--batch {a.batch} is not divisible by --procs {grp.world}")
-    batch = a.batch // grp.world
+    batch = grp.share(a.batch)
     imgs, _ = common.load_images(a.data)
     lat = np.load(os.path.join(a.work, "latents.npz"))
     lmean = torch.from_numpy(lat["mean"].astype(np.float32))
     lstd = torch.from_numpy(lat["std"].astype(np.float32))
     n = len(imgs)
-    log = common.Log(os.path.join(a.work, "vae_log.jsonl")) if grp.leader else (lambda **kw: None)
+    log = grp.log(os.path.join(a.work, "vae_log.jsonl"))
     vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae"))
     params = list(vae.post_quant_conv.parameters()) + list(vae.decoder.parameters())
     for p in vae.parameters():

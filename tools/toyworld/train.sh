@@ -38,8 +38,10 @@ stage evaluate
 export CGO_LDFLAGS="-L$(cd "$root" && scripts/libtokenizers.sh)"
 (cd "$root" && go build -o "$work/evalgo" ./tools/toyworld/evalgo)
 (cd "$root" && "$work/evalgo" --model "$out" --grid "$out/grid.png" --report "$out/heldout_report.json") &
+heldout=$!
 (cd "$root" && "$work/evalgo" --model "$out" --recon 200 --report "$out/vae_report.json") &
-wait
+recon=$!
+wait "$heldout"; wait "$recon"   # each job's own status, so that set -e stops on a failed evaluation
 mkdir -p "$out/parity"
 "$py" parity.py --model "$out" --out "$out/parity/pipeline.safetensors"
 "$py" plot_loss.py --work "$work" --unet_logs "$work/unet_run/unet_log.jsonl" --out "$out/loss.png"

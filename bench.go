@@ -292,6 +292,15 @@ type BenchSummary struct {
 	Fidelity        float64 `json:"fidelity"`
 	Editability     float64 `json:"editability"`
 	ContextFidelity float64 `json:"context_fidelity"`
+	// FidelitySE, EditabilitySE and ContextFidelitySE are the standard errors of those means over the
+	// images they average (every concept's images pooled: sample standard deviation / √images). They count
+	// the sampler's noise between evaluation seeds, not the spread between training runs (one run per
+	// concept and method), so they are a lower bound on the uncertainty of a mean. Images is the number of
+	// reconstruction images behind Fidelity.
+	FidelitySE        float64 `json:"fidelity_se"`
+	EditabilitySE     float64 `json:"editability_se"`
+	ContextFidelitySE float64 `json:"context_fidelity_se"`
+	Images            int     `json:"images"`
 	// TrainSeconds is the mean training time per concept.
 	TrainSeconds float64 `json:"train_seconds"`
 	// StepsTo is, for each level, the mean of BenchRun.StepsTo over the concepts that reached it (null if
@@ -524,70 +533,4 @@ func (b *bencher) evaluate(ctx stdcontext.Context, c toyworld.Concept, concept *
 	e.Fidelity, e.ContextFidelity, e.Editability = mean(recon), mean(ctxFid), mean(edit)
 	e.Seconds = time.Since(start).Seconds()
 	return e, nil
-}
-
-// mean is the mean of v, 0 for none.
-func mean(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-// summarize averages each (method, truncation) over the concepts, in the order of methods then
-// truncations.
-func summarize(concepts []BenchConcept, methods []string, levels int) []BenchSummary {
-	var out []BenchSummary
-	for _, m := range methods {
-		var truncs []int
-		for _, bc := range concepts {
-			for _, r := range bc.Runs {
-				for _, e := range r.Evals {
-					if r.Method == m && !slices.Contains(truncs, e.Truncation) {
-						truncs = append(truncs, e.Truncation)
-					}
-				}
-			}
-		}
-		for _, tr := range truncs {
-			s := BenchSummary{Label: m, Method: m, Truncation: tr, StepsTo: make([]*float64, levels), Reached: make([]int, levels)}
-			if tr > 0 {
-				s.Label = fmt.Sprintf("%s@%d", m, tr)
-			}
-			var fid, edit, ctxFid, secs []float64
-			stepSums := make([]float64, levels)
-			for _, bc := range concepts {
-				for _, r := range bc.Runs {
-					if r.Method != m {
-						continue
-					}
-					for _, e := range r.Evals {
-						if e.Truncation == tr {
-							fid, edit, ctxFid = append(fid, e.Fidelity), append(edit, e.Editability), append(ctxFid, e.ContextFidelity)
-						}
-					}
-					secs = append(secs, r.TrainSeconds)
-					for k, st := range r.StepsTo {
-						if st != nil && tr == 0 {
-							stepSums[k] += float64(*st)
-							s.Reached[k]++
-						}
-					}
-				}
-			}
-			s.Fidelity, s.Editability, s.ContextFidelity, s.TrainSeconds = mean(fid), mean(edit), mean(ctxFid), mean(secs)
-			for k := range levels {
-				if s.Reached[k] > 0 {
-					v := stepSums[k] / float64(s.Reached[k])
-					s.StepsTo[k] = &v
-				}
-			}
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -204,3 +204,24 @@ func TestBenchPlotMarkers(t *testing.T) {
 	assert.InDelta(t, 0.9, hi, 1e-9)
 	assert.InDelta(t, 0.1, step, 1e-9)
 }
+
+// TestBenchPlotErrorBars checks that a point's ± standard-error bars are drawn in its colour out to their
+// ends, and that the axes make room for them.
+func TestBenchPlotErrorBars(t *testing.T) {
+	r := &BenchReport{Concepts: make([]BenchConcept, 1), Summary: []BenchSummary{
+		{Method: BenchPPlus, Fidelity: 0.5, Editability: 0.5, FidelitySE: 0.1, EditabilitySE: 0.05},
+		{Method: BenchTI, Fidelity: 0.52, Editability: 0.52},
+	}}
+	img := r.Plot()
+	left, right, top, bottom := 90, BenchPlotWidth-230, 60, BenchPlotHeight-70
+	x0, x1, _ := axisRange([]float64{0.4, 0.6, 0.52, 0.52})
+	y0, y1, _ := axisRange([]float64{0.45, 0.55, 0.52, 0.52})
+	px := func(v float64) int { return left + int((v-x0)/(x1-x0)*float64(right-left)+0.5) }
+	py := func(v float64) int { return bottom - int((v-y0)/(y1-y0)*float64(bottom-top)+0.5) }
+	c := benchColors[BenchPPlus]
+	assert.Equal(t, c, img.RGBAAt(px(0.4), py(0.5)), "left end of the fidelity bar")
+	assert.Equal(t, c, img.RGBAAt(px(0.6), py(0.5)), "right end of the fidelity bar")
+	assert.Equal(t, c, img.RGBAAt(px(0.5), py(0.55)), "top of the editability bar")
+	assert.Equal(t, c, img.RGBAAt(px(0.5), py(0.45)), "bottom of the editability bar")
+	assert.NotEqual(t, c, img.RGBAAt(px(0.6)+3, py(0.5)), "nothing past the bar's end")
+}

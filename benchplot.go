@@ -25,8 +25,9 @@ var benchColors = map[string]color.RGBA{
 // Plot draws the report's summary as a BenchPlotWidth × BenchPlotHeight scatter plot like the paper's
 // fidelity/editability figure: reconstruction fidelity on x, context editability on y, both averaged
 // over the concepts; one colour per method (legend on the right), a disk for the full mapper and a
-// square, labelled with k, for NeTI truncated to k hidden units, joined by a line in truncation order.
-// The axes span the points with a margin, within [0, 1].
+// square, labelled with k, for NeTI truncated to k hidden units, joined by a line in truncation order;
+// thin bars span ± one standard error (BenchSummary.FidelitySE, EditabilitySE) on each axis. The axes span
+// the points and bars with a margin, within [0, 1].
 func (r *BenchReport) Plot() *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, BenchPlotWidth, BenchPlotHeight))
 	white, black, grid := color.RGBA{255, 255, 255, 255}, color.RGBA{0, 0, 0, 255}, color.RGBA{225, 225, 225, 255}
@@ -35,7 +36,8 @@ func (r *BenchReport) Plot() *image.RGBA {
 
 	var xs, ys []float64
 	for _, s := range r.Summary {
-		xs, ys = append(xs, s.Fidelity), append(ys, s.Editability)
+		xs = append(xs, s.Fidelity-s.FidelitySE, s.Fidelity+s.FidelitySE)
+		ys = append(ys, s.Editability-s.EditabilitySE, s.Editability+s.EditabilitySE)
 	}
 	x0, x1, xStep := axisRange(xs)
 	y0, y1, yStep := axisRange(ys)
@@ -85,6 +87,11 @@ func (r *BenchReport) Plot() *image.RGBA {
 		slices.SortFunc(pts, func(a, b BenchSummary) int { return truncOrder(a.Truncation) - truncOrder(b.Truncation) })
 		for k := 1; k < len(pts); k++ {
 			drawLine(img, px(pts[k-1].Fidelity), py(pts[k-1].Editability), px(pts[k].Fidelity), py(pts[k].Editability), c)
+		}
+		for _, s := range pts {
+			x, y := px(s.Fidelity), py(s.Editability)
+			fillRect(img, px(s.Fidelity-s.FidelitySE), y, px(s.Fidelity+s.FidelitySE)-px(s.Fidelity-s.FidelitySE)+1, 1, c)
+			fillRect(img, x, py(s.Editability+s.EditabilitySE), 1, py(s.Editability-s.EditabilitySE)-py(s.Editability+s.EditabilitySE)+1, c)
 		}
 		for _, s := range pts {
 			x, y := px(s.Fidelity), py(s.Editability)

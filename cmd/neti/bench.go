@@ -140,7 +140,8 @@ func mergeBench(files []string, dir string, stdout io.Writer) error {
 	return writeBench(merged, dir, stdout)
 }
 
-// printBenchSummary writes the summary as a table: one row per method and truncation.
+// printBenchSummary writes the summary as a table: one row per method and truncation, means ± their
+// standard errors over the images.
 func printBenchSummary(w io.Writer, r *neti.BenchReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "method\tfidelity\teditability\tfidelity in context\ttrain s/concept\t"
@@ -149,7 +150,8 @@ func printBenchSummary(w io.Writer, r *neti.BenchReport) {
 	}
 	fmt.Fprintln(tw, head)
 	for _, s := range r.Summary {
-		row := fmt.Sprintf("%s\t%.3f\t%.3f\t%.3f\t%.1f\t", s.Label, s.Fidelity, s.Editability, s.ContextFidelity, s.TrainSeconds)
+		row := fmt.Sprintf("%s\t%.3f ± %.3f\t%.3f ± %.3f\t%.3f ± %.3f\t%.1f\t", s.Label, s.Fidelity, s.FidelitySE,
+			s.Editability, s.EditabilitySE, s.ContextFidelity, s.ContextFidelitySE, s.TrainSeconds)
 		for k, st := range s.StepsTo {
 			switch {
 			case s.Truncation > 0:

@@ -1,0 +1,98 @@
+package neti
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// mean is the mean of v, 0 for none.
+func mean(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// standardError is the standard error of v's mean: the sample standard deviation over √len(v); 0 for
+// fewer than two values.
+func standardError(v []float64) float64 {
+	n := float64(len(v))
+	if n < 2 {
+		return 0
+	}
+	m, ss := mean(v), 0.0
+	for _, x := range v {
+		ss += (x - m) * (x - m)
+	}
+	return math.Sqrt(ss/(n-1)) / math.Sqrt(n)
+}
+
+// summarize averages each (method, truncation) over the concepts, in the order of methods then
+// truncations.
+func summarize(concepts []BenchConcept, methods []string, levels int) []BenchSummary {
+	var out []BenchSummary
+	for _, m := range methods {
+		var truncs []int
+		for _, bc := range concepts {
+			for _, r := range bc.Runs {
+				for _, e := range r.Evals {
+					if r.Method == m && !slices.Contains(truncs, e.Truncation) {
+						truncs = append(truncs, e.Truncation)
+					}
+				}
+			}
+		}
+		for _, tr := range truncs {
+			s := BenchSummary{Label: m, Method: m, Truncation: tr, StepsTo: make([]*float64, levels), Reached: make([]int, levels)}
+			if tr > 0 {
+				s.Label = fmt.Sprintf("%s@%d", m, tr)
+			}
+			var fid, edit, ctxFid, secs []float64
+			var fidImages, editImages, ctxFidImages []float64 // every image's score, for the standard errors
+			stepSums := make([]float64, levels)
+			for _, bc := range concepts {
+				for _, r := range bc.Runs {
+					if r.Method != m {
+						continue
+					}
+					for _, e := range r.Evals {
+						if e.Truncation != tr {
+							continue
+						}
+						fid, edit, ctxFid = append(fid, e.Fidelity), append(edit, e.Editability), append(ctxFid, e.ContextFidelity)
+						for j, ps := range e.Prompts {
+							if j < len(bc.Prompts) && bc.Prompts[j].Reconstruction {
+								fidImages = append(fidImages, ps.Fidelity...)
+								continue
+							}
+							editImages, ctxFidImages = append(editImages, ps.Editability...), append(ctxFidImages, ps.Fidelity...)
+						}
+					}
+					secs = append(secs, r.TrainSeconds)
+					for k, st := range r.StepsTo {
+						if st != nil && tr == 0 {
+							stepSums[k] += float64(*st)
+							s.Reached[k]++
+						}
+					}
+				}
+			}
+			s.Fidelity, s.Editability, s.ContextFidelity, s.TrainSeconds = mean(fid), mean(edit), mean(ctxFid), mean(secs)
+			s.FidelitySE, s.EditabilitySE, s.ContextFidelitySE = standardError(fidImages), standardError(editImages), standardError(ctxFidImages)
+			s.Images = len(fidImages)
+			for k := range levels {
+				if s.Reached[k] > 0 {
+					v := stepSums[k] / float64(s.Reached[k])
+					s.StepsTo[k] = &v
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,50 @@
+package neti
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestStandardError: the sample standard deviation over √n, 0 below two values.
+func TestStandardError(t *testing.T) {
+	assert.Equal(t, 0.0, standardError(nil))
+	assert.Equal(t, 0.0, standardError([]float64{0.4}))
+	assert.Equal(t, 0.0, standardError([]float64{0.3, 0.3, 0.3}))
+	// {0, 1}: mean 0.5, sample variance 0.5, standard error √0.5/√2 = 0.5.
+	assert.InDelta(t, 0.5, standardError([]float64{0, 1}), 1e-12)
+	// {1, 2, 3, 4}: sample variance 5/3, standard error √(5/3)/2.
+	assert.InDelta(t, math.Sqrt(5.0/3)/2, standardError([]float64{1, 2, 3, 4}), 1e-12)
+}
+
+// TestSummarizeStandardErrors: the summary's standard errors pool every concept's images, reconstruction
+// images for fidelity and context images for editability and fidelity in context, per truncation.
+func TestSummarizeStandardErrors(t *testing.T) {
+	prompts := []BenchPrompt{{Text: "a <c>", Reconstruction: true}, {Text: "<c> on red"}}
+	concept := func(recon, ctxFid, edit []float64, truncRecon []float64) BenchConcept {
+		return BenchConcept{Prompts: prompts, Runs: []BenchRun{{Method: BenchNeTI, Evals: []BenchEval{
+			{Fidelity: mean(recon), Editability: mean(edit), ContextFidelity: mean(ctxFid), Prompts: []BenchPromptScore{
+				{Fidelity: recon}, {Fidelity: ctxFid, Editability: edit}}},
+			{Truncation: 8, Fidelity: mean(truncRecon), Prompts: []BenchPromptScore{
+				{Fidelity: truncRecon}, {Fidelity: []float64{0.5, 0.5}, Editability: []float64{1, 1}}}},
+		}}}}
+	}
+	concepts := []BenchConcept{
+		concept([]float64{0.1, 0.2}, []float64{0.5, 0.7}, []float64{1, 0}, []float64{0.4, 0.4}),
+		concept([]float64{0.3, 0.4}, []float64{0.6, 0.6}, []float64{1, 1}, []float64{0.4, 0.4}),
+	}
+	s := summarize(concepts, []string{BenchNeTI}, 0)
+	require.Len(t, s, 2)
+	full, trunc := s[0], s[1]
+	require.Equal(t, 0, full.Truncation)
+	assert.Equal(t, 4, full.Images)
+	assert.InDelta(t, 0.25, full.Fidelity, 1e-12)
+	assert.InDelta(t, standardError([]float64{0.1, 0.2, 0.3, 0.4}), full.FidelitySE, 1e-12)
+	assert.InDelta(t, standardError([]float64{1, 0, 1, 1}), full.EditabilitySE, 1e-12)
+	assert.InDelta(t, standardError([]float64{0.5, 0.7, 0.6, 0.6}), full.ContextFidelitySE, 1e-12)
+	require.Equal(t, 8, trunc.Truncation)
+	assert.Equal(t, 0.0, trunc.FidelitySE, "identical images: no spread")
+	assert.Equal(t, 0.0, trunc.EditabilitySE)
+}

@@ -34,8 +34,7 @@ func TestTrainDiskFullChild(t *testing.T) {
 		return
 	}
 	p := loadTiny(t)
-	opts := tinyTrainOptions(filepath.Join(dir, "out"), 4)
-	opts.GradientAccumulation, opts.CheckpointEvery = 1, 2
+	opts := resumeTrainOptions(filepath.Join(dir, "out"), 4)
 	opts.OnStep = func(pr TrainProgress) {
 		if pr.Step != 3 {
 			return
@@ -85,14 +84,12 @@ func TestTrainDiskFullKeepsCheckpoint(t *testing.T) {
 	// Resume from the survivor (disk space back) and compare with 4 uninterrupted steps.
 	p := loadTiny(t)
 	ctx := stdcontext.Background()
-	o := tinyTrainOptions(filepath.Join(child, "out"), 4)
-	o.GradientAccumulation, o.CheckpointEvery, o.ResumeFrom = 1, 2, "latest"
+	o := resumeTrainOptions(filepath.Join(child, "out"), 4)
+	o.ResumeFrom = "latest"
 	_, err = TrainConcept(ctx, p, []string{images}, o)
 	require.NoError(t, err)
 	ref := filepath.Join(dir, "straight")
-	r := tinyTrainOptions(ref, 4)
-	r.GradientAccumulation, r.CheckpointEvery = 1, 2
-	_, err = TrainConcept(ctx, p, []string{images}, r)
+	_, err = TrainConcept(ctx, p, []string{images}, resumeTrainOptions(ref, 4))
 	require.NoError(t, err)
 	got, _, _ := checkpointFiles(t, out4)
 	want, _, _ := checkpointFiles(t, filepath.Join(ref, "checkpoint-4"))

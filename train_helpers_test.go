@@ -44,6 +44,14 @@ func tinyTrainOptions(out string, steps int) TrainOptions {
 	}
 }
 
+// resumeTrainOptions are tinyTrainOptions with one micro-batch per step and a checkpoint every 2 steps:
+// the setting of the resume, kill and disk-full tests.
+func resumeTrainOptions(out string, steps int) TrainOptions {
+	o := tinyTrainOptions(out, steps)
+	o.GradientAccumulation, o.CheckpointEvery = 1, 2
+	return o
+}
+
 // loadTiny loads the tiny SD1 pipeline on the CPU.
 func loadTiny(t testing.TB) *Pipeline {
 	t.Helper()

@@ -121,8 +121,7 @@ func TestTrainKilledChild(t *testing.T) {
 		return
 	}
 	p := loadTiny(t)
-	opts := tinyTrainOptions(filepath.Join(dir, "out"), 4)
-	opts.GradientAccumulation, opts.CheckpointEvery = 1, 2
+	opts := resumeTrainOptions(filepath.Join(dir, "out"), 4)
 	opts.OnStep = func(pr TrainProgress) {
 		if pr.Step == 3 {
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -142,11 +141,7 @@ func TestTrainResume(t *testing.T) {
 	dir := t.TempDir()
 	images := writeTestImages(t, filepath.Join(dir, "images"), 3)
 	ctx := stdcontext.Background()
-	options := func(out string, steps int) TrainOptions {
-		o := tinyTrainOptions(out, steps)
-		o.GradientAccumulation, o.CheckpointEvery = 1, 2
-		return o
-	}
+	options := resumeTrainOptions
 	ref := filepath.Join(dir, "straight")
 	_, err := TrainConcept(ctx, p, []string{images}, options(ref, 4))
 	require.NoError(t, err)

@@ -88,10 +88,11 @@ func (r *BenchReport) Plot() *image.RGBA {
 		for k := 1; k < len(pts); k++ {
 			drawLine(img, px(pts[k-1].Fidelity), py(pts[k-1].Editability), px(pts[k].Fidelity), py(pts[k].Editability), c)
 		}
-		for _, s := range pts {
-			x, y := px(s.Fidelity), py(s.Editability)
-			fillRect(img, px(s.Fidelity-s.FidelitySE), y, px(s.Fidelity+s.FidelitySE)-px(s.Fidelity-s.FidelitySE)+1, 1, c)
-			fillRect(img, x, py(s.Editability+s.EditabilitySE), 1, py(s.Editability-s.EditabilitySE)-py(s.Editability+s.EditabilitySE)+1, c)
+		for _, s := range pts { // ± one standard error, under the markers
+			xLo, xHi := px(s.Fidelity-s.FidelitySE), px(s.Fidelity+s.FidelitySE)
+			yTop, yBottom := py(s.Editability+s.EditabilitySE), py(s.Editability-s.EditabilitySE)
+			fillRect(img, xLo, py(s.Editability), xHi-xLo+1, 1, c)
+			fillRect(img, px(s.Fidelity), yTop, 1, yBottom-yTop+1, c)
 		}
 		for _, s := range pts {
 			x, y := px(s.Fidelity), py(s.Editability)

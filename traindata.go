@@ -39,7 +39,8 @@ var imageExtensions = []string{".png", ".jpg", ".jpeg"}
 // LoadTrainImages reads the training images of a concept from inputs, each a PNG or JPEG file or a folder
 // whose files are read (not recursively; hidden files skipped). Files that are not PNG or JPEG are
 // skipped with a note; a file that looks like an image but does not decode, a missing path or no image at
-// all is an error. TrainConcept calls it; call it first to check the data before loading a model.
+// all is an error, as is an image of more than MaxTrainImagePixels pixels (checked from its header, before
+// decoding). TrainConcept calls it; call it first to check the data before loading a model.
 func LoadTrainImages(inputs []string) (*TrainImages, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("neti: training data: no files or folders given: expected image files or a folder of them")
@@ -83,12 +84,29 @@ func LoadTrainImages(inputs []string) (*TrainImages, error) {
 	return out, nil
 }
 
+// MaxTrainImagePixels is the largest decoded size (width × height) of a training image: 64 megapixels.
+// It is checked from the file's header before the pixels are decoded, so a small file that declares a
+// huge image (a decompression bomb: 1.5 MB of PNG can declare 40000×40000) is refused instead of
+// exhausting memory. 64 MP keeps every photo a demanding user brings — a 61 MP full-frame camera
+// (9504×6336), a phone's 50 MP mode, an 8000×8000 scan — while bounding one image's decoding at about
+// 0.25 GB (8-bit; 0.5 GB for 16-bit PNG) plus 0.75 GB of float RGB planes while it is prepared. Training
+// resizes every image to TrainOptions.Resolution (512 pixels for SD 1.x), so downscaling a larger photo
+// first loses nothing.
+const MaxTrainImagePixels = 64_000_000
+
 // loadTrainImage decodes one file. A file that is not an image gives a note and no error.
 func loadTrainImage(path string) (image.Image, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("neti: training data: %w", err)
 	}
+	return decodeTrainImage(path, data, MaxTrainImagePixels)
+}
+
+// decodeTrainImage decodes the contents of the file path (named in messages): upright, or a note for a
+// file that is not an image. An image whose header declares more than maxPixels pixels is an error before
+// any pixel is decoded.
+func decodeTrainImage(path string, data []byte, maxPixels int64) (image.Image, string, error) {
 	isPNG, isJPEG := bytes.HasPrefix(data, pngMagic), bytes.HasPrefix(data, jpegMagic)
 	if !isPNG && !isJPEG {
 		if slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(path))) {
@@ -97,17 +115,30 @@ func loadTrainImage(path string) (image.Image, string, error) {
 		}
 		return nil, fmt.Sprintf("skipped %s: not a PNG or JPEG image", path), nil
 	}
-	var img image.Image
-	if isPNG {
-		img, err = png.Decode(bytes.NewReader(data))
-	} else {
-		img, err = jpeg.Decode(bytes.NewReader(data))
+	decodeConfig, decode := png.DecodeConfig, png.Decode
+	if isJPEG {
+		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
 	}
+	cfg, err := decodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, "", fmt.Errorf("neti: training data: %s is corrupt: %v: fix or remove it", path, err)
 	}
-	if b := img.Bounds(); b.Dx() < 1 || b.Dy() < 1 {
-		return nil, "", fmt.Errorf("neti: training data: %s is empty (%dx%d)", path, b.Dx(), b.Dy())
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return nil, "", fmt.Errorf("neti: training data: %s is empty (%dx%d): fix or remove it", path, cfg.Width, cfg.Height)
+	}
+	if pixels := int64(cfg.Width) * int64(cfg.Height); pixels > maxPixels {
+		return nil, "", fmt.Errorf("neti: training data: %s declares %dx%d pixels (%.1f megapixels): expected at most "+
+			"%.1f megapixels (%d pixels), the limit that bounds memory; downscale it (for example to 4096 pixels on "+
+			"the long side: training resizes every image to the model's resolution, 512 for SD 1.x, anyway) or remove it",
+			path, cfg.Width, cfg.Height, float64(pixels)/1e6, float64(maxPixels)/1e6, maxPixels)
+	}
+	img, err := decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", fmt.Errorf("neti: training data: %s is corrupt: %v: fix or remove it", path, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, "", fmt.Errorf("neti: training data: %s decodes to %dx%d but its header says %dx%d: fix or remove it",
+			path, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
 	}
 	if isJPEG {
 		img = orient(img, jpegOrientation(data))

@@ -29,9 +29,11 @@
 // # Backends
 //
 // Graphs run on the backend named by LoadOptions.Backend or the GOMLX_BACKEND environment variable. The
-// default is the CPU: GoMLX's pure-Go SimpleGo backend through a small adapter (internal/backend) that
-// supplies the operations SimpleGo v0.26 lacks for training. GPUs run through XLA/PJRT ("xla:cuda" or a
-// PJRT plugin path) in programs that link GoMLX's XLA backend (cmd/neti does).
+// default, BackendAuto, is the fastest backend here: XLA through its CPU PJRT plugin when it is installed
+// (scripts/pjrt-cpu.sh fetches it from PyPI into ~/.cache/neti), else GoMLX's pure-Go SimpleGo backend
+// through a small adapter (internal/backend) that supplies the operations SimpleGo v0.26 lacks for training.
+// GPUs run through the same XLA path with a CUDA PJRT plugin ("xla:cuda" or the plugin's path). neti never
+// downloads a plugin; Pipeline.Backend says which backend runs and why.
 //
 // # Errors
 //

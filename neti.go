@@ -27,11 +27,13 @@ type Pipeline struct {
 	// Dir is the diffusers folder the pipeline was loaded from.
 	Dir string
 
-	backend   backends.Backend
-	dtype     dtypes.DType
-	ctx       *context.Context // variables under text_encoder/, unet/, vae/
-	text      *clip.Config
-	tokenizer *clip.Tokenizer
+	backend backends.Backend
+	// backendNote says how the backend was chosen when LoadOptions.Backend left it to neti, else "".
+	backendNote string
+	dtype       dtypes.DType
+	ctx         *context.Context // variables under text_encoder/, unet/, vae/
+	text        *clip.Config
+	tokenizer   *clip.Tokenizer
 	// vocabulary is the closed word list of tokenizer/vocabulary.txt, or nil (any word; see VocabularyFile).
 	vocabulary map[string]bool
 	unet       *unet.Config
@@ -103,7 +105,7 @@ func LoadPipeline(pathOrID string, opts LoadOptions) (p *Pipeline, err error) {
 		return p, fmt.Errorf("neti: %s: the tokenizer pads to %d tokens but the text encoder has %d positions; "+
 			"the components come from different models", dir, got, want)
 	}
-	if p.backend, err = backend.New(opts.Backend); err != nil {
+	if p.backend, p.backendNote, err = backend.NewNoted(opts.Backend); err != nil {
 		return p, err
 	}
 	if !p.backend.Capabilities().DTypes[p.dtype] {
@@ -119,8 +121,15 @@ func LoadPipeline(pathOrID string, opts LoadOptions) (p *Pipeline, err error) {
 	return p, nil
 }
 
-// Backend describes the backend the pipeline runs on (name and device).
-func (p *Pipeline) Backend() string { return backend.Describe(p.backend) }
+// Backend describes the backend the pipeline runs on (name and device) and, when LoadOptions.Backend left
+// the choice to neti, how it was chosen (e.g. that the CPU runs on the pure-Go backend because XLA's CPU
+// plugin is not installed, and how to install it).
+func (p *Pipeline) Backend() string {
+	if p.backendNote == "" {
+		return backend.Describe(p.backend)
+	}
+	return backend.Describe(p.backend) + " (" + p.backendNote + ")"
+}
 
 // Close releases the tokenizer, the compiled graphs, the weights and the backend. The Pipeline must not be
 // used afterwards; a second Close does nothing.

@@ -6,13 +6,22 @@ import (
 	"strings"
 
 	"github.com/org/neti/diffusion"
+	"github.com/org/neti/internal/backend"
 )
+
+// BackendAuto asks LoadOptions.Backend for the fastest backend here: XLA on the CPU when its PJRT plugin is
+// installed, else the pure-Go CPU backend. Pipeline.Backend says which was chosen and why.
+const BackendAuto = backend.Auto
 
 // LoadOptions configures LoadPipeline. The zero value is valid: float32 weights on the default backend.
 type LoadOptions struct {
-	// Backend names the GoMLX backend: "" uses the GOMLX_BACKEND environment variable, or the CPU when it is
-	// unset; "go" is the CPU (SimpleGo through neti's adapter); "xla:cuda", "xla:cpu" or a PJRT plugin path
-	// select XLA in programs that link it.
+	// Backend names the GoMLX backend. "" uses the GOMLX_BACKEND environment variable, or BackendAuto when
+	// it is unset. BackendAuto ("auto") is the fastest backend here: XLA on the CPU through its PJRT plugin
+	// when installed (scripts/pjrt-cpu.sh), else the pure-Go CPU backend. "go" is the pure-Go CPU backend
+	// (GoMLX's SimpleGo through neti's adapter); "xla:cpu" is XLA on the CPU (an error if its plugin is not
+	// installed); "xla:cuda" is XLA on a GPU through a CUDA PJRT plugin on PJRT's search path
+	// ($PJRT_PLUGIN_LIBRARY_PATH); "xla:/path/to/pjrt_plugin.so" loads that plugin. neti never downloads
+	// plugins.
 	Backend string
 	// DType is the precision of the weights and activations: "float32" (default), "bfloat16" or "float16".
 	// Half precision is meant for GPUs; on the CPU, float16 files are converted to float32 on the host.

@@ -36,7 +36,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	batch := fs.Int("train_batch_size", 0, "training batch size (default: neti.ToyPreset's, 2)")
 	seed := fs.Uint64("seed", 0, "training seed of every run and first evaluation seed")
 	output := fs.String("output_dir", "bench", "folder for bench.json and bench.png")
-	backendName := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, else CPU)")
+	backendName := fs.String("backend", "", backendUsage)
 	merge := fs.String("merge", "", "comma-separated bench.json files of one bench on different concepts (e.g. run side by side): join them into --output_dir instead of running")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -29,7 +29,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	seed := fs.Uint64("seed", 0, "seed of the initial noise")
 	num := fs.Int("num_images_per_prompt", 1, "number of images")
 	sampler := fs.String("scheduler", "dpm++2m", "sampler: "+strings.Join(neti.Samplers, ", "))
-	backendName := fs.String("backend", "", "GoMLX backend: go (CPU), xla:cuda, xla:cpu or a PJRT plugin path (default: $GOMLX_BACKEND, else CPU)")
+	backendName := fs.String("backend", "", backendUsage)
 	dtype := fs.String("dtype", "float32", "precision: float32, bfloat16 or float16")
 	var conceptFiles stringList
 	fs.Var(&conceptFiles, "concept", "NeTI concept file (repeatable; each concept's placeholder must be in the prompt)")

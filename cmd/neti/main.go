@@ -11,7 +11,8 @@
 //	neti toyworld dataset|concepts|render|measure|vocab
 //
 // Run "neti <command> -h" for the flags of each command. The backend is chosen by --backend or the
-// GOMLX_BACKEND environment variable (default: the CPU).
+// GOMLX_BACKEND environment variable; the default, "auto", is XLA on the CPU when its PJRT plugin is
+// installed (scripts/pjrt-cpu.sh), else the pure-Go CPU backend. Each command prints which one runs.
 package main
 
 import (
@@ -22,9 +23,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-
-	_ "github.com/gomlx/gomlx/backends/xla" // GPU/TPU through PJRT: --backend xla:cuda
 )
+
+// backendUsage is the usage of every command's --backend flag.
+const backendUsage = "GoMLX backend: auto (XLA on the CPU if its plugin is installed, else go), go (pure-Go CPU), " +
+	"xla:cpu, xla:cuda or xla:/path/to/pjrt_plugin.so (default: $GOMLX_BACKEND, else auto)"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

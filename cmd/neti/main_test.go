@@ -26,7 +26,7 @@ func TestGenerateWritesPNG(t *testing.T) {
 		"a red star on a blue background")
 	require.NoError(t, err, stderr)
 	assert.Contains(t, stdout, "wrote "+path)
-	assert.Contains(t, stderr, "SimpleGo", "the CLI says which backend runs")
+	assert.Regexp(t, `loaded \S+ on (SimpleGo \(go\)|xla: .*PJRT plugin)`, stderr, "the CLI says which backend runs")
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
@@ -85,4 +85,22 @@ func TestGenerateBuiltinModel(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "diffusion_pytorch_model.safetensors")
 	assert.Contains(t, err.Error(), "git checkout -- models/toyworld")
+}
+
+// TestGenerateBackendChoice checks that --backend auto says which backend it chose and why, and that
+// --backend xla:cuda on a machine without a CUDA plugin is one error that says how to install it (GoMLX's
+// own plugin download is never tried).
+func TestGenerateBackendChoice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.png")
+	_, stderr, err := runCLI(t, "generate", "--pretrained_model_name_or_path", "../../testdata/tiny-sd1",
+		"--num_inference_steps", "1", "--backend", "auto", "--output", path, "a red star")
+	require.NoError(t, err, stderr)
+	assert.Regexp(t, `\((XLA on the CPU through \S+pjrt\S+\.so|XLA's CPU plugin is not installed.*scripts/pjrt-cpu.sh)`,
+		stderr, "--backend auto says what it chose and why")
+
+	_, stderr, err = runCLI(t, "generate", "--pretrained_model_name_or_path", "../../testdata/tiny-sd1",
+		"--num_inference_steps", "1", "--backend", "xla:cuda", "--output", path, "a red star")
+	require.Error(t, err, "--backend xla:cuda without a CUDA plugin")
+	assert.Contains(t, err.Error(), "jax-cuda", "the error says how to install a CUDA plugin")
+	assert.NotContains(t, err.Error()+stderr, "api.github.com", "no download is tried")
 }

@@ -45,7 +45,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	seed := fs.Uint64("seed", 0, "seed of training and of the grid's images")
 	sampleSteps := fs.Int("num_inference_steps", 20, "denoising steps of each grid image")
 	output := fs.String("output_dir", "quickstart", "folder for the concept, checkpoints, loss log and grid.png")
-	backendName := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, else CPU)")
+	backendName := fs.String("backend", "", backendUsage)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

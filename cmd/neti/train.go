@@ -40,7 +40,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var validationPrompts stringList
 	fs.Var(&validationPrompts, "validation_prompt", "validation prompt with the placeholder token or {} (repeatable; default: the library's, the preset's for --preset toy)")
 	preset := fs.String("preset", "", "\"toy\": small settings for tiny and toy models (neti.ToyPreset)")
-	backendName := fs.String("backend", "", "GoMLX backend: go (CPU), xla:cuda, xla:cpu or a PJRT plugin path (default: $GOMLX_BACKEND, else CPU)")
+	backendName := fs.String("backend", "", backendUsage)
 	dtype := fs.String("dtype", "float32", "precision of the frozen model: float32, bfloat16 or float16 (the concept trains in float32)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: neti train --pretrained_model_name_or_path DIR --train_data_dir DIR --placeholder_token TOKEN [flags]")

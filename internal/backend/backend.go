@@ -3,62 +3,124 @@ package backend
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/gomlx/go-xla/pkg/pjrt"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/backends/xla"
 )
 
 // EnvVar is the environment variable New("") reads: GoMLX's own GOMLX_BACKEND.
 const EnvVar = backends.ConfigEnvVar
 
-// CPUName is the backend name of the CPU default: GoMLX's SimpleGo, wrapped by this package's adapter.
+// CPUName is the backend name of the pure-Go CPU backend: GoMLX's SimpleGo, wrapped by this package's adapter.
 const CPUName = simplego.BackendName
+
+// Auto is the config that picks the fastest backend here: XLA on the CPU when its PJRT plugin is installed
+// (FindCPUPlugin), else CPUName.
+const Auto = "auto"
 
 // xlaNames are the names GoMLX's XLA backend registers itself under.
 var xlaNames = []string{"xla", "stablehlo", "shlo", "hlo"}
 
+// GoMLX's XLA backend downloads a plugin from the internet when "xla:cpu" or "xla:cuda" finds none; neti never
+// does (it fails with a message about api.github.com where there is no internet): plugins are installed by
+// scripts/pjrt-cpu.sh or by the user, and found by FindCPUPlugin or PJRT's search path.
+func init() { xla.EnableAutoInstall(false) }
+
 // New returns the backend for config.
 //
-// config "" means $GOMLX_BACKEND if set, else the CPU default "go". The form is "<name>[:<options>]":
+// config "" means $GOMLX_BACKEND if set, else Auto. The form is "<name>[:<options>]":
+//   - "auto": XLA on the CPU through the plugin FindCPUPlugin finds, else "go".
 //   - "go" or "go:<simplego options>": SimpleGo wrapped by the training adapter (see the package doc).
-//   - "xla", "xla:cpu", "xla:cuda", "xla:<pjrt plugin path>" (or GoMLX's aliases "stablehlo", "shlo",
-//     "hlo"): GoMLX's XLA backend, available only when the program imports
-//     github.com/gomlx/gomlx/backends/xla.
+//   - "xla" or "xla:cpu": XLA on the CPU through the plugin FindCPUPlugin finds; an error that says how to
+//     install one if there is none.
+//   - "xla:cuda" (or another plugin name): the PJRT plugin pjrt_c_api_<name>_plugin.so found on PJRT's search
+//     path ($PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla, /usr/local/lib/go-xla, the system's library
+//     folders); "xla:/path/to/plugin.so" loads that file. GoMLX's aliases "stablehlo", "shlo", "hlo" work too.
 //   - any other name registered with GoMLX's backends.Register, passed through unchanged.
 func New(config string) (backends.Backend, error) {
+	b, _, err := NewNoted(config)
+	return b, err
+}
+
+// NewNoted is New that also returns a one-line note of how the backend was chosen when config left the
+// choice to this package ("" without $GOMLX_BACKEND, or "auto"), e.g. why the CPU runs on SimpleGo; "" when
+// config named the backend.
+func NewNoted(config string) (b backends.Backend, note string, err error) {
 	source := "argument"
 	if config == "" {
 		if env, ok := os.LookupEnv(EnvVar); ok && env != "" {
 			config, source = env, "$"+EnvVar
 		} else {
-			config, source = CPUName, "default"
+			config, source = Auto, "default"
 		}
 	}
 	name, options, _ := strings.Cut(config, ":")
 	switch {
+	case name == Auto:
+		if options != "" {
+			return nil, "", fmt.Errorf("backend.New: backend %q (from %s) takes no options; use %q", config, source, Auto)
+		}
+		plugin, where := FindCPUPlugin()
+		if plugin == "" {
+			b, err := newSimpleGo(CPUName, "", source)
+			return b, "XLA's CPU plugin is not installed (" + where + "), so the CPU runs on the pure-Go backend, " +
+				"several times slower: run scripts/pjrt-cpu.sh (needs pip) for the fast path", err
+		}
+		b, err := newRegistered(config, "xla", plugin+",shared_buffers", source)
+		return b, "XLA on the CPU through " + plugin + " (" + where + ")", err
 	case name == CPUName:
-		inner, err := simplego.New(cpuOptions(options))
-		if err != nil {
-			return nil, fmt.Errorf("backend.New: SimpleGo rejected config %q (from %s): %w", config, source, err)
-		}
-		return Wrap(inner), nil
+		b, err := newSimpleGo(config, options, source)
+		return b, "", err
 	case slices.Contains(xlaNames, name):
-		if !slices.Contains(backends.List(), name) {
-			return nil, fmt.Errorf("backend.New: backend %s (from %s) is not linked in this binary; build with "+
-				`the XLA backend by importing _ "github.com/gomlx/gomlx/backends/xla" in package main (needs cgo `+
-				"and a PJRT plugin), or use %q for the pure-Go CPU backend; linked backends: %q",
-				config, source, CPUName, linked())
+		pluginName, pluginOptions, _ := strings.Cut(options, ",")
+		switch {
+		case pluginName == "" || pluginName == "cpu":
+			plugin, where := FindCPUPlugin()
+			if plugin == "" {
+				return nil, "", fmt.Errorf("backend.New: backend %q (from %s) needs XLA's CPU PJRT plugin, and %s; "+
+					"install it with scripts/pjrt-cpu.sh (needs pip), or put pjrt_c_api_cpu_plugin.so in a folder "+
+					"named by $%s, or use %q for the pure-Go CPU backend",
+					config, source, where, pjrt.PJRTPluginPathsEnv, CPUName)
+			}
+			options = plugin + ",shared_buffers"
+			if pluginOptions != "" {
+				options += "," + pluginOptions
+			}
+		case !filepath.IsAbs(pluginName):
+			if _, found := pjrt.AvailablePlugins()[pluginName]; !found {
+				return nil, "", fmt.Errorf("backend.New: backend %q (from %s): no PJRT plugin named %q "+
+					"(pjrt_c_api_%s_plugin.so) on PJRT's search path ($%s=%q, ~/.local/lib/go-xla, "+
+					"/usr/local/lib/go-xla, the system's library folders); neti does not download plugins: "+
+					"for a GPU install jax's CUDA plugin (pip install jax-cuda12-pjrt or jax-cuda13-pjrt) and pass "+
+					"its .so as xla:/path/to/plugin.so, or run on the CPU with %q or \"xla:cpu\"",
+					config, source, pluginName, pluginName, pjrt.PJRTPluginPathsEnv,
+					os.Getenv(pjrt.PJRTPluginPathsEnv), Auto)
+			}
 		}
-		return newRegistered(config, name, options, source)
+		b, err := newRegistered(config, name, options, source)
+		return b, "", err
 	case slices.Contains(backends.List(), name):
-		return newRegistered(config, name, options, source)
+		b, err := newRegistered(config, name, options, source)
+		return b, "", err
 	default:
-		return nil, fmt.Errorf("backend.New: unknown backend %q (from %s): expected %q (pure-Go CPU), "+
-			"\"xla[:cpu|:cuda|:<pjrt plugin path>]\" (when linked) or one of the linked backends %q; "+
-			"fix the config or $%s", config, source, CPUName, linked(), EnvVar)
+		return nil, "", fmt.Errorf("backend.New: unknown backend %q (from %s): expected %q (the fastest here), "+
+			"%q (pure-Go CPU), \"xla[:cpu|:cuda|:<pjrt plugin path>]\" or one of the linked backends %q; "+
+			"fix the config or $%s", config, source, Auto, CPUName, linked(), EnvVar)
 	}
+}
+
+// newCPU returns SimpleGo with options, wrapped by the adapter.
+func newSimpleGo(config, options, source string) (backends.Backend, error) {
+	inner, err := simplego.New(cpuOptions(options))
+	if err != nil {
+		return nil, fmt.Errorf("backend.New: SimpleGo rejected config %q (from %s): %w", config, source, err)
+	}
+	return Wrap(inner), nil
 }
 
 // cpuOptions adds "ops_sequential" to SimpleGo's options unless they choose an op execution mode.
@@ -88,14 +150,15 @@ func newRegistered(config, name, options, source string) (b backends.Backend, er
 	b, err = backends.NewWithConfig(name + ":" + options)
 	if err != nil {
 		return nil, fmt.Errorf("backend.New: creating backend %q (from %s) failed: %w; check the plugin "+
-			"name or path, or use %q for the pure-Go CPU backend", config, source, err, CPUName)
+			"name or path (a GPU plugin needs a GPU and its driver), or use %q for the pure-Go CPU backend",
+			config, source, err, CPUName)
 	}
 	return b, nil
 }
 
 // linked lists the backend names usable by New in this binary, sorted.
 func linked() []string {
-	names := append(backends.List(), CPUName)
+	names := append(backends.List(), CPUName, Auto)
 	slices.Sort(names)
 	return slices.Compact(names)
 }

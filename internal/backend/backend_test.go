@@ -1,7 +1,11 @@
 package backend
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/gomlx/go-xla/pkg/pjrt"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -9,13 +13,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestNewDefaultIsAdaptedSimpleGo checks New("") without $GOMLX_BACKEND (and with it set to "go") gives
-// SimpleGo through the adapter, which advertises the supplied ops.
-func TestNewDefaultIsAdaptedSimpleGo(t *testing.T) {
-	for _, env := range []string{"", "go"} {
+// TestNewGoIsAdaptedSimpleGo checks New("go"), and New("") with $GOMLX_BACKEND=go, give SimpleGo through
+// the adapter, which advertises the supplied ops.
+func TestNewGoIsAdaptedSimpleGo(t *testing.T) {
+	for _, env := range []string{CPUName, "xla:cuda"} {
 		t.Setenv(EnvVar, env)
-		b, err := New("")
-		require.NoError(t, err, "New(\"\") with $%s=%q", EnvVar, env)
+		config := ""
+		if env != CPUName {
+			config = CPUName // the argument wins over $GOMLX_BACKEND
+		}
+		b, err := New(config)
+		require.NoError(t, err, "New(%q) with $%s=%q", config, EnvVar, env)
 		_, isAdapter := b.(*adapter)
 		assert.True(t, isAdapter, "New(\"\") with $%s=%q returned %T, expected the adapter", EnvVar, env, b)
 		assert.Equal(t, CPUName, b.String(), "New(\"\") with $%s=%q", EnvVar, env)
@@ -31,21 +39,104 @@ func TestNewDefaultIsAdaptedSimpleGo(t *testing.T) {
 	}
 }
 
-// TestNewXLANotLinked checks XLA configs give an error that names the config, where it came from and how
-// to build with XLA, since this test binary does not import the XLA backend.
-func TestNewXLANotLinked(t *testing.T) {
+// TestNewAutoWithCPUPlugin checks that "auto" runs XLA on the CPU when the plugin is installed, and says so.
+func TestNewAutoWithCPUPlugin(t *testing.T) {
+	plugin, _ := FindCPUPlugin()
+	if plugin == "" {
+		t.Skip("XLA's CPU plugin is not installed (scripts/pjrt-cpu.sh); TestNewWithoutCPUPlugin covers this case")
+	}
+	b, note, err := NewNoted(Auto)
+	require.NoError(t, err, "NewNoted(%q) with %s installed", Auto, plugin)
+	assert.Equal(t, "xla", b.Name(), "NewNoted(%q) with the plugin installed", Auto)
+	assert.Contains(t, note, "XLA on the CPU through "+plugin)
+	b.Finalize()
+}
+
+// withoutCPUPlugin points neti's plugin cache at an empty folder and unsets $NETI_PJRT_CPU_PLUGIN, so that
+// FindCPUPlugin finds nothing unless PJRT's own search path (fixed when the process starts) holds a plugin:
+// it reports whether it does.
+func withoutCPUPlugin(t *testing.T) (onSearchPath bool) {
+	t.Setenv("NETI_CACHE", t.TempDir())
+	t.Setenv("NETI_PJRT_CPU_PLUGIN", "")
+	os.Unsetenv("NETI_PJRT_CPU_PLUGIN")
+	_, onSearchPath = pjrt.AvailablePlugins()["cpu"]
+	return onSearchPath
+}
+
+// TestFindCPUPlugin checks the order FindCPUPlugin looks in: $NETI_PJRT_CPU_PLUGIN, then the cache
+// scripts/pjrt-cpu.sh fills, and that a missing file is reported, not returned.
+func TestFindCPUPlugin(t *testing.T) {
+	onSearchPath := withoutCPUPlugin(t)
+	path, where := FindCPUPlugin()
+	if !onSearchPath {
+		assert.Empty(t, path, "FindCPUPlugin with an empty cache")
+		assert.Contains(t, where, CPUPluginCache(), "FindCPUPlugin says where it looked")
+	}
+
+	cached := CPUPluginCache()
+	require.NoError(t, os.MkdirAll(filepath.Dir(cached), 0o755))
+	require.NoError(t, os.WriteFile(cached, []byte("plugin"), 0o644))
+	path, where = FindCPUPlugin()
+	assert.Equal(t, cached, path, "FindCPUPlugin with the cache filled")
+	assert.Contains(t, where, "scripts/pjrt-cpu.sh")
+
+	explicit := filepath.Join(t.TempDir(), "my_plugin.so")
+	require.NoError(t, os.WriteFile(explicit, []byte("plugin"), 0o644))
+	t.Setenv("NETI_PJRT_CPU_PLUGIN", explicit)
+	path, where = FindCPUPlugin()
+	assert.Equal(t, explicit, path, "$NETI_PJRT_CPU_PLUGIN comes first")
+	assert.Equal(t, "$NETI_PJRT_CPU_PLUGIN", where)
+
+	t.Setenv("NETI_PJRT_CPU_PLUGIN", explicit+".missing")
+	path, where = FindCPUPlugin()
+	assert.Empty(t, path, "a missing $NETI_PJRT_CPU_PLUGIN is not returned")
+	assert.Contains(t, where, "is not a file")
+}
+
+// TestNewWithoutCPUPlugin checks that without the CPU plugin "auto" (and "" without $GOMLX_BACKEND) runs on
+// SimpleGo with a note that says how to get the fast path, and "xla:cpu" is an error that says the same.
+func TestNewWithoutCPUPlugin(t *testing.T) {
+	if withoutCPUPlugin(t) {
+		t.Skipf("PJRT's search path ($%s, fixed at start) holds a CPU plugin", pjrt.PJRTPluginPathsEnv)
+	}
 	t.Setenv(EnvVar, "")
-	for _, config := range []string{"xla:cuda", "xla", "xla:cpu", "xla:/opt/pjrt_c_api_cuda_plugin.so", "stablehlo:cpu"} {
+	for _, config := range []string{"", Auto} {
+		b, note, err := NewNoted(config)
+		require.NoError(t, err, "NewNoted(%q)", config)
+		_, isAdapter := b.(*adapter)
+		assert.True(t, isAdapter, "NewNoted(%q) without a plugin returned %T, expected SimpleGo", config, b)
+		assert.Contains(t, note, "scripts/pjrt-cpu.sh", "NewNoted(%q) says how to get the fast path", config)
+	}
+	for _, config := range []string{"xla", "xla:cpu", "stablehlo:cpu"} {
 		_, err := New(config)
 		require.Error(t, err, "New(%q)", config)
-		assert.Contains(t, err.Error(), "backend "+config+" (from argument) is not linked in this binary; build with",
-			"New(%q)", config)
-		assert.Contains(t, err.Error(), "github.com/gomlx/gomlx/backends/xla", "New(%q)", config)
+		assert.Contains(t, err.Error(), "scripts/pjrt-cpu.sh", "New(%q)", config)
+		assert.Contains(t, err.Error(), `"go"`, "New(%q) names the pure-Go fallback", config)
 	}
-	t.Setenv(EnvVar, "xla:cuda")
+	t.Setenv(EnvVar, "xla:cpu")
 	_, err := New("")
-	require.Error(t, err, "New(\"\") with $%s=xla:cuda", EnvVar)
-	assert.Contains(t, err.Error(), "xla:cuda (from $GOMLX_BACKEND) is not linked", "New(\"\") with $%s=xla:cuda", EnvVar)
+	require.Error(t, err, "New(\"\") with $%s=xla:cpu", EnvVar)
+	assert.Contains(t, err.Error(), "(from $GOMLX_BACKEND)", "New(\"\") names where the config came from")
+}
+
+// TestNewNeverDownloads checks that a plugin that is not installed ("xla:cuda" on this CPU machine) is one
+// error that says how to install it, not an attempt to download one (GoMLX's auto-install), and that a file
+// that is not a plugin is an error, not a crash.
+func TestNewNeverDownloads(t *testing.T) {
+	if _, found := pjrt.AvailablePlugins()["cuda"]; found {
+		t.Skip("this machine has a CUDA PJRT plugin on PJRT's search path")
+	}
+	_, err := New("xla:cuda")
+	require.Error(t, err, "New(\"xla:cuda\") without a CUDA plugin")
+	assert.Contains(t, err.Error(), "jax-cuda", "New(\"xla:cuda\") says how to install the plugin")
+	assert.Contains(t, err.Error(), "does not download", "New(\"xla:cuda\")")
+	assert.NotContains(t, err.Error(), "github.com", "New(\"xla:cuda\") must not try a download")
+
+	bogus := filepath.Join(t.TempDir(), "pjrt_c_api_bogus_plugin.so")
+	require.NoError(t, os.WriteFile(bogus, []byte("not a shared library"), 0o644))
+	_, err = New("xla:" + bogus)
+	require.Error(t, err, "New with a file that is not a plugin")
+	assert.Contains(t, err.Error(), bogus, "the error names the file")
 }
 
 // TestNewRejectsUnknown checks unknown backends and bad SimpleGo options are errors that name them.
@@ -54,6 +145,7 @@ func TestNewRejectsUnknown(t *testing.T) {
 	require.Error(t, err, "New(\"tpu-magic\")")
 	assert.Contains(t, err.Error(), `unknown backend "tpu-magic"`, "New(\"tpu-magic\")")
 	assert.Contains(t, err.Error(), `"go"`, "New(\"tpu-magic\") lists the expected names")
+	assert.Contains(t, err.Error(), `"auto"`, "New(\"tpu-magic\") lists the expected names")
 
 	_, err = New("go:bogus_option")
 	require.Error(t, err, "New(\"go:bogus_option\")")

@@ -3,12 +3,13 @@
 //
 // # Selection
 //
-// New("") uses $GOMLX_BACKEND when set, else the CPU default: SimpleGo ("go") wrapped by the adapter.
-// New("go") / New("go:<simplego options>") are the same adapter. Configs naming XLA ("xla", "xla:cuda",
-// "xla:cpu", "xla:/path/to/pjrt_plugin.so", and GoMLX's aliases "stablehlo", "shlo", "hlo") go to GoMLX's
-// XLA backend, which is only linked into programs that import github.com/gomlx/gomlx/backends/xla (it needs
-// cgo and a PJRT plugin); this package never imports it, and New returns an error that says how to build
-// with it when it is absent.
+// New("") uses $GOMLX_BACKEND when set, else Auto: XLA on the CPU through XLA's CPU PJRT plugin when
+// FindCPUPlugin finds it (scripts/pjrt-cpu.sh installs it from PyPI into neti's cache), else SimpleGo ("go")
+// wrapped by the adapter; NewNoted also says which and why. New("go") / New("go:<simplego options>") are the
+// adapter. Configs naming XLA ("xla", "xla:cpu", "xla:cuda", "xla:/path/to/pjrt_plugin.so", and GoMLX's
+// aliases "stablehlo", "shlo", "hlo") go to GoMLX's XLA backend, which this package links; "xla:cpu" resolves
+// to the plugin FindCPUPlugin finds. GoMLX's automatic plugin download is disabled: a missing plugin is an
+// error that says how to install it.
 //
 // # What the adapter supplies, and why
 //

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -63,7 +64,8 @@ func NewConcept(cfg MapperConfig) (*Concept, error) {
 	return &Concept{Mapper: cfg, Alpha: DefaultBypassAlpha, Truncation: cfg.Hidden, weights: initMapperWeights(cfg)}, nil
 }
 
-// Validate checks the metadata and that every weight is present with its shape.
+// Validate checks the metadata and that every weight is present with its shape and finite (no NaN or
+// ±Inf: such a concept would draw black or noise images).
 func (c *Concept) Validate() error {
 	if err := c.Mapper.Validate(); err != nil {
 		return err
@@ -85,10 +87,48 @@ func (c *Concept) Validate() error {
 	if c.weights == nil {
 		return errNoWeights
 	}
-	return checkWeights(c.Mapper, func(name string) (int, bool) {
+	if err := checkWeights(c.Mapper, func(name string) (int, bool) {
 		w, ok := c.weights[name]
 		return len(w), ok
-	})
+	}); err != nil {
+		return err
+	}
+	return checkFinite(c.weights)
+}
+
+// checkFinite says which tensors of weights hold NaN or ±Inf: the first by name, with where and how many.
+func checkFinite(weights map[string][]float32) error {
+	var bad []string
+	first := ""
+	for _, name := range slices.Sorted(maps.Keys(weights)) {
+		count, at := 0, -1
+		for i, v := range weights[name] {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				if count == 0 {
+					at = i
+				}
+				count++
+			}
+		}
+		if count == 0 {
+			continue
+		}
+		bad = append(bad, name)
+		if first == "" {
+			first = fmt.Sprintf("tensor %s holds %d non-finite values of %d (the first, at index %d, is %g)",
+				name, count, len(weights[name]), at, weights[name][at])
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	others := ""
+	if len(bad) > 1 {
+		others = fmt.Sprintf(", and %d more tensors do (%s)", len(bad)-1, strings.Join(bad[1:], ", "))
+	}
+	return fmt.Errorf("neti: concept weights: %s%s: expected finite numbers; the concept is damaged or its training "+
+		"diverged: train it again (with a lower TrainOptions.LearningRate, --learning_rate) or use an earlier checkpoint",
+		first, others)
 }
 
 // expectedShapes maps every tensor name of cfg's mapper (params and W) to its dimensions.

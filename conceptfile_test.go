@@ -146,7 +146,9 @@ func TestLoadConceptErrors(t *testing.T) {
 }
 
 // FuzzLoadConcept checks that LoadConcept returns an error, never panics, on corrupted concept files
-// (seeded with a valid small file and truncations of it); whatever loads must validate.
+// (seeded with a valid small file and truncations of it, and the files of testdata/fuzz/FuzzLoadConcept:
+// NaN and Inf weights, a huge header length, metadata declaring a huge mapper); whatever loads must
+// validate, so its weights are finite.
 func FuzzLoadConcept(f *testing.F) {
 	dir := f.TempDir()
 	path := filepath.Join(dir, "seed.safetensors")
@@ -161,8 +163,8 @@ func FuzzLoadConcept(f *testing.F) {
 	f.Add(data)
 	f.Add(data[:len(data)/2])
 	f.Add([]byte{})
+	p := filepath.Join(dir, "c.safetensors") // one file per fuzzing process, whose inputs run one at a time
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "c.safetensors")
 		require.NoError(t, os.WriteFile(p, data, 0o644))
 		got, err := LoadConcept(p)
 		if err == nil {

@@ -236,6 +236,7 @@ func (o TrainOptions) validate(multiple int) error {
 	}{
 		{"MaxTrainSteps", o.MaxTrainSteps, 1, 1 << 30}, {"BatchSize", o.BatchSize, 1, 1024},
 		{"GradientAccumulation", o.GradientAccumulation, 1, 1 << 20}, {"ValidateEvery", o.ValidateEvery, 0, 1 << 30},
+		{"ValidationInferenceSteps", o.ValidationInferenceSteps, 1, 1 << 20},
 	} {
 		if f.v < f.lo || f.v > f.hi {
 			return fail("%s is %d: expected %d to %d", f.name, f.v, f.lo, f.hi)

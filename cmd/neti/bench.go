@@ -44,6 +44,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() != 0 {
 		return fmt.Errorf("bench takes flags only; got arguments %q", fs.Args())
 	}
+	if err := checkNumbers("bench", fs, []string{"max_train_steps", "eval_every", "seeds", "context_prompts",
+		"num_inference_steps", "resolution", "train_batch_size"}, nil); err != nil {
+		return err
+	}
 	if *merge != "" {
 		return mergeBench(splitList(*merge), *output, stdout)
 	}

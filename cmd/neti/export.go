@@ -35,6 +35,9 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return fmt.Errorf("export takes no positional arguments; got %q", fs.Args())
 	}
+	if err := checkNumbers("export", fs, []string{"steps", "truncation"}, nil); err != nil {
+		return err
+	}
 	if *conceptPath == "" {
 		return fmt.Errorf("export: --concept is required (a concept file written by neti train)")
 	}

@@ -45,6 +45,10 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return fmt.Errorf("generate takes one prompt (quote it); got %d arguments", fs.NArg())
 	}
+	if err := checkNumbers("generate", fs, []string{"num_inference_steps", "num_images_per_prompt", "width", "height",
+		"truncation"}, nil); err != nil {
+		return err
+	}
 	if *guidance < 1 { // the library reads 0 as "default 7.5"; an explicit value below 1 is a mistake
 		return fmt.Errorf("generate: --guidance_scale is %g; expected ≥ 1 (1 disables guidance)", *guidance)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"flag"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -75,4 +76,72 @@ func TestGenerateRefusesNonFiniteConcept(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 	assert.NotContains(t, err.Error(), "/nonexistent/model", "refused before the model is looked up")
+}
+
+// TestExplicitZeroFlags: a count given as 0 on the command line (which the library would read as "the
+// default") is refused before any model loads, naming the command, the flag and its help; so is a negative
+// count. Left out, the same flags take their defaults.
+func TestExplicitZeroFlags(t *testing.T) {
+	model := []string{"--pretrained_model_name_or_path", "/nonexistent/model"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--max_train_steps", "0"}, "train: --max_train_steps is 0: expected a positive number; leave the flag out to use its default (--max_train_steps: optimizer steps (default 1000"},
+		{[]string{"train", "--train_batch_size", "0"}, "train: --train_batch_size is 0"},
+		{[]string{"train", "--train_batch_size", "-2"}, "train: --train_batch_size is -2: expected a positive number"},
+		{[]string{"train", "--gradient_accumulation_steps", "0"}, "train: --gradient_accumulation_steps is 0"},
+		{[]string{"train", "--learning_rate", "0"}, "train: --learning_rate is 0"},
+		{[]string{"train", "--resolution", "0"}, "train: --resolution is 0"},
+		{[]string{"train", "--checkpointing_steps", "0"}, "train: --checkpointing_steps is 0: expected a positive number, or a negative one where its help gives that a meaning; leave the flag out to use its default (--checkpointing_steps: steps between checkpoints (default 250, or the preset's; negative: none))"},
+		{[]string{"train", "--checkpoints_total_limit", "0"}, "train: --checkpoints_total_limit is 0"},
+		{[]string{"generate", "--num_inference_steps", "0", "a cat"}, "generate: --num_inference_steps is 0: expected a positive number; leave the flag out to use its default (--num_inference_steps: denoising steps)"},
+		{[]string{"generate", "--num_images_per_prompt", "0", "a cat"}, "generate: --num_images_per_prompt is 0"},
+		{[]string{"generate", "--width", "0", "a cat"}, "generate: --width is 0"},
+		{[]string{"generate", "--height", "-64", "a cat"}, "generate: --height is -64"},
+		{[]string{"generate", "--truncation", "0", "a cat"}, "generate: --truncation is 0"},
+		{[]string{"bench", "--max_train_steps", "0"}, "bench: --max_train_steps is 0"},
+		{[]string{"bench", "--num_inference_steps", "0"}, "bench: --num_inference_steps is 0"},
+		{[]string{"bench", "--seeds", "0"}, "bench: --seeds is 0"},
+		{[]string{"bench", "--resolution", "0"}, "bench: --resolution is 0"},
+		{[]string{"bench", "--train_batch_size", "-1"}, "bench: --train_batch_size is -1"},
+		{[]string{"quickstart", "--max_train_steps", "0"}, "quickstart: --max_train_steps is 0"},
+		{[]string{"quickstart", "--num_inference_steps", "0"}, "quickstart: --num_inference_steps is 0"},
+		{[]string{"export", "--steps", "0"}, "export: --steps is 0"},
+		{[]string{"export", "--truncation", "0"}, "export: --truncation is 0"},
+	} {
+		args := append([]string{tc.args[0]}, model...)
+		if tc.args[0] == "export" {
+			args = args[:1] // export takes no model
+		}
+		args = append(args, tc.args[1:]...)
+		_, _, err := runCLI(t, args...)
+		if assert.Error(t, err, "%v", tc.args) {
+			assert.Contains(t, err.Error(), tc.want, "%v", tc.args)
+			assert.NotContains(t, err.Error(), "/nonexistent/model", "%v: refused before the model is looked up", tc.args)
+		}
+	}
+}
+
+// TestCheckNumbers: flags left out or given a usable value pass; a negative value passes where it has a
+// meaning (nonZero); non-numeric flags are not looked at.
+func TestCheckNumbers(t *testing.T) {
+	parse := func(args ...string) *flag.FlagSet {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.Int("steps", 0, "steps (default 100)")
+		fs.Int("every", 0, "period (default 10; negative: never)")
+		fs.Float64("lr", 0, "learning rate (default 1e-3)")
+		fs.String("name", "", "a name")
+		require.NoError(t, fs.Parse(args))
+		return fs
+	}
+	check := func(fs *flag.FlagSet) error {
+		return checkNumbers("x", fs, []string{"steps", "lr", "name"}, []string{"every"})
+	}
+	assert.NoError(t, check(parse()), "nothing given")
+	assert.NoError(t, check(parse("--steps", "3", "--every", "-1", "--lr", "1e-4", "--name", "0")))
+	assert.EqualError(t, check(parse("--lr", "0")),
+		"x: --lr is 0: expected a positive number; leave the flag out to use its default (--lr: learning rate (default 1e-3))")
+	assert.EqualError(t, check(parse("--lr", "-0.5")), "x: --lr is -0.5: expected a positive number (--lr: learning rate (default 1e-3))")
+	assert.ErrorContains(t, check(parse("--every", "0")), "x: --every is 0: expected a positive number, or a negative one")
 }

@@ -52,6 +52,9 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if fs.NArg() != 0 {
 		return fmt.Errorf("quickstart takes flags only; got arguments %q", fs.Args())
 	}
+	if err := checkNumbers("quickstart", fs, []string{"max_train_steps", "num_inference_steps"}, nil); err != nil {
+		return err
+	}
 	dir := filepath.Join(*examples, *concept)
 	var meta struct {
 		Name          string `json:"name"`

@@ -53,6 +53,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return fmt.Errorf("train takes flags only; got arguments %q", fs.Args())
 	}
+	if err := checkNumbers("train", fs, []string{"max_train_steps", "train_batch_size", "gradient_accumulation_steps",
+		"learning_rate", "resolution"}, []string{"checkpointing_steps", "checkpoints_total_limit"}); err != nil {
+		return err
+	}
 	for _, req := range []struct{ flag, value string }{
 		{"pretrained_model_name_or_path", *model}, {"train_data_dir", *data}, {"placeholder_token", *placeholder},
 	} {

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"slices"
+)
+
+// checkNumbers refuses numeric flags given on the command line with a value their command cannot use, before
+// any work. The library reads a zero option as "the default", so an explicit 0 would silently run with the
+// default (a 1000-step training for --max_train_steps 0): each flag of positive must be above 0 when given;
+// each flag of nonZero must not be 0 (a negative value has a meaning there, such as "none"). Flags left out
+// are not checked (their defaults apply). The error names the flag, the value, what is expected and the
+// flag's help, which states its default.
+func checkNumbers(cmd string, fs *flag.FlagSet, positive, nonZero []string) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err != nil {
+			return
+		}
+		isPositive, isNonZero := slices.Contains(positive, f.Name), slices.Contains(nonZero, f.Name)
+		if !isPositive && !isNonZero {
+			return
+		}
+		g, ok := f.Value.(flag.Getter) // the flag package's own values all are
+		if !ok {
+			return
+		}
+		var v float64
+		switch x := g.Get().(type) {
+		case int:
+			v = float64(x)
+		case int64:
+			v = float64(x)
+		case uint:
+			v = float64(x)
+		case uint64:
+			v = float64(x)
+		case float64:
+			v = x
+		default:
+			return // not a number
+		}
+		switch {
+		case v == 0 && isNonZero:
+			err = fmt.Errorf("%s: --%s is 0: expected a positive number, or a negative one where its help gives "+
+				"that a meaning; leave the flag out to use its default (--%s: %s)", cmd, f.Name, f.Name, f.Usage)
+		case v == 0:
+			err = fmt.Errorf("%s: --%s is 0: expected a positive number; leave the flag out to use its default "+
+				"(--%s: %s)", cmd, f.Name, f.Name, f.Usage)
+		case v < 0 && isPositive:
+			err = fmt.Errorf("%s: --%s is %s: expected a positive number (--%s: %s)", cmd, f.Name, f.Value, f.Name, f.Usage)
+		}
+	})
+	return err
+}

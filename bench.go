@@ -345,6 +345,9 @@ type BenchProgress struct {
 // Nothing is written to disk; the Pipeline's tokenizer keeps the placeholders ("<name>") registered.
 func RunBench(ctx stdcontext.Context, p *Pipeline, examplesDir string, opts BenchOptions, progress func(BenchProgress)) (report *BenchReport, err error) {
 	defer recoverError("bench", &err)
+	if err := p.usable("bench"); err != nil {
+		return nil, err
+	}
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err

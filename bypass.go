@@ -210,6 +210,9 @@ const conceptChunk = 64
 // runs batched on the pipeline's backend, about conceptChunk rows (whole steps) at a time.
 func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps []int) (keys, values *tensors.Tensor, err error) {
 	defer recoverError("encode concepts", &err)
+	if err := p.usable("encode concepts"); err != nil {
+		return nil, nil, err
+	}
 	truncations := make([]int, len(concepts))
 	for j, c := range concepts {
 		if c == nil {

@@ -67,6 +67,9 @@ func NewConcept(cfg MapperConfig) (*Concept, error) {
 // Validate checks the metadata and that every weight is present with its shape and finite (no NaN or
 // ±Inf: such a concept would draw black or noise images).
 func (c *Concept) Validate() error {
+	if c == nil {
+		return errNilConcept
+	}
 	if err := c.Mapper.Validate(); err != nil {
 		return err
 	}
@@ -166,6 +169,9 @@ func checkWeights(cfg MapperConfig, size func(name string) (int, bool)) error {
 // SetWeights replaces the mapper's weights: ts maps every state-dict name (net.0.weight, ...,
 // output_layer.0.bias, and encoder.w) to a float tensor of its shape; other names are an error.
 func (c *Concept) SetWeights(ts map[string]*tensors.Tensor) error {
+	if c == nil {
+		return errNilConcept
+	}
 	expected := expectedShapes(c.Mapper)
 	var problems []string
 	weights := make(map[string][]float32, len(ts))
@@ -213,8 +219,12 @@ func float32s(t *tensors.Tensor) ([]float32, error) {
 	return nil, fmt.Errorf("dtype %s: expected float32 or float64", t.DType())
 }
 
-// Weights returns copies of the mapper's tensors (float32) by state-dict name, W (encoder.w) included.
+// Weights returns copies of the mapper's tensors (float32) by state-dict name, W (encoder.w) included;
+// nil for a nil concept.
 func (c *Concept) Weights() map[string]*tensors.Tensor {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	shapes := expectedShapes(c.Mapper)
@@ -239,6 +249,9 @@ func variableScope(ctx *context.Context, name string) (*context.Context, string)
 // (float32, or float64 for gradient checks), creating or overwriting them. W is marked not trainable; the
 // rest is trainable. The variables hold copies: training them does not change c until UpdateFrom.
 func (c *Concept) LoadInto(ctx *context.Context, dtype dtypes.DType) error {
+	if c == nil {
+		return errNilConcept
+	}
 	if dtype != dtypes.Float32 && dtype != dtypes.Float64 {
 		return fmt.Errorf("neti: Concept.LoadInto: dtype %s: expected float32 or float64", dtype)
 	}
@@ -274,6 +287,9 @@ func (c *Concept) LoadInto(ctx *context.Context, dtype dtypes.DType) error {
 // UpdateFrom copies the mapper's trained weights back from the variables under ctx (as written by
 // LoadInto and updated by an optimizer). W is read too, so a W changed by mistake shows up in the file.
 func (c *Concept) UpdateFrom(ctx *context.Context) error {
+	if c == nil {
+		return errNilConcept
+	}
 	weights := make(map[string]*tensors.Tensor)
 	for name := range expectedShapes(c.Mapper) {
 		scope, varName := variableScope(ctx, name)
@@ -295,6 +311,9 @@ func (c *Concept) UpdateFrom(ctx *context.Context) error {
 // concept's Truncation: word and bypass, TextWidth values each (bypass nil without Mapper.Bypass). It runs
 // on the CPU backend, with the graph built once and reused.
 func (c *Concept) Embed(t, layer int) (word, bypass []float32, err error) {
+	if c == nil {
+		return nil, nil, errNilConcept
+	}
 	return c.EmbedTruncated(t, layer, c.Truncation)
 }
 
@@ -307,6 +326,9 @@ func (c *Concept) EmbedTruncated(t, layer, k int) (word, bypass []float32, err e
 // words and bypass are [N·TextWidth] row-major (bypass nil without Mapper.Bypass).
 func (c *Concept) EmbedBatch(timesteps, layers []int, k int) (words, bypass []float32, err error) {
 	defer recoverError("concept embed", &err)
+	if c == nil {
+		return nil, nil, errNilConcept
+	}
 	cfg := c.Mapper
 	if len(timesteps) != len(layers) || len(timesteps) == 0 {
 		return nil, nil, fmt.Errorf("neti: embed: %d timesteps and %d layers: expected the same positive number",
@@ -381,6 +403,9 @@ func (c *Concept) embedExec() (*context.Exec, error) {
 // Fits checks that the concept was made for a model with this text width and these cross-attention layer
 // names (in forward order, e.g. from unet.Config.CrossAttentionLayers), and says what differs otherwise.
 func (c *Concept) Fits(textWidth int, layerNames []string) error {
+	if c == nil {
+		return errNilConcept
+	}
 	made := c.BaseModel
 	if made == "" {
 		made = "an unrecorded model"
@@ -406,11 +431,18 @@ var cpuBackend = sync.OnceValues(func() (backends.Backend, error) { return backe
 // errNoWeights is returned when a concept without weights is used.
 var errNoWeights = errors.New("neti: concept has no weights: create it with NewConcept or LoadConcept")
 
+// errNilConcept is returned by the methods of a nil *Concept (and by functions given one).
+var errNilConcept = errors.New("neti: the concept is nil: expected one from LoadConcept, NewConcept, " +
+	"Pipeline.InitConcept or TrainConcept (check the error that call returned)")
+
 // SuperCategoryNorm returns the norm of word's row in the text encoder's token embedding table: the
 // TargetNorm of a concept with super-category word (the original's norm_scale, spec §3). word must be a
 // single token of the vocabulary.
 func (p *Pipeline) SuperCategoryNorm(word string) (norm float64, err error) {
 	defer recoverError("super-category norm", &err)
+	if err := p.usable("super-category norm"); err != nil {
+		return 0, err
+	}
 	ids := p.tokenizer.TokenIDs(word)
 	if len(ids) != 1 {
 		return 0, fmt.Errorf("neti: super-category %q is %d tokens (%v): expected a single-token word such as "+
@@ -461,6 +493,9 @@ func floatAt(flat any, i int) float64 {
 // and the model folder as BaseModel. The placeholder must be a new word (register it with the tokenizer
 // before training); seed draws W and the initial weights.
 func (p *Pipeline) InitConcept(placeholder, superCategory string, seed uint64) (*Concept, error) {
+	if err := p.usable("init concept"); err != nil {
+		return nil, err
+	}
 	if ids := p.tokenizer.TokenIDs(placeholder); placeholder == "" || len(ids) == 1 && int(ids[0]) < p.tokenizer.VocabSize() {
 		return nil, fmt.Errorf("neti: placeholder %q is empty or already a word of the vocabulary: expected a new "+
 			"token such as \"<my-cat>\"", placeholder)
@@ -485,6 +520,9 @@ func (p *Pipeline) InitConcept(placeholder, superCategory string, seed uint64) (
 
 // CheckConcept checks that c was made for this model's text encoder width and cross-attention layers.
 func (p *Pipeline) CheckConcept(c *Concept) error {
+	if err := p.usable("check concept"); err != nil {
+		return err
+	}
 	names := make([]string, 0, 16)
 	for _, l := range p.unet.CrossAttentionLayers() {
 		names = append(names, l.Name)

@@ -106,7 +106,7 @@ func (o ExportOptions) resolved(c *Concept) (ExportOptions, error) {
 // word outputs Embed(t, ℓ) over opts' timesteps × layers at opts' truncation (computed in float64).
 func ExportEmbedding(c *Concept, opts ExportOptions) ([]float32, error) {
 	if c == nil {
-		return nil, fmt.Errorf("neti: export: nil concept")
+		return nil, fmt.Errorf("neti: export: %w", errNilConcept)
 	}
 	opts, err := opts.resolved(c)
 	if err != nil {

@@ -31,6 +31,9 @@ import (
 // the model and the prompt before any work (see GenerateOptions.Concepts).
 func (p *Pipeline) Generate(ctx stdcontext.Context, prompt string, opts GenerateOptions) (images []*image.RGBA, err error) {
 	defer recoverError("generate", &err)
+	if err := p.usable("generate"); err != nil {
+		return nil, err
+	}
 	latents, shape, err := p.sample(ctx, prompt, opts)
 	if err != nil {
 		return nil, err

@@ -125,15 +125,21 @@ func LoadPipeline(pathOrID string, opts LoadOptions) (p *Pipeline, err error) {
 // the choice to neti, how it was chosen (e.g. that the CPU runs on the pure-Go backend because XLA's CPU
 // plugin is not installed, and how to install it).
 func (p *Pipeline) Backend() string {
+	if p == nil {
+		return "<nil Pipeline>"
+	}
 	if p.backendNote == "" {
 		return backend.Describe(p.backend)
 	}
 	return backend.Describe(p.backend) + " (" + p.backendNote + ")"
 }
 
-// Close releases the tokenizer, the compiled graphs, the weights and the backend. The Pipeline must not be
-// used afterwards; a second Close does nothing.
+// Close releases the tokenizer, the compiled graphs, the weights and the backend. Afterwards the
+// Pipeline's methods return errors; a second Close, or Close on a nil Pipeline, does nothing.
 func (p *Pipeline) Close() {
+	if p == nil {
+		return
+	}
 	execs := []*context.Exec{p.encodeExec, p.denoiseExec, p.decodeExec, p.conceptDenoiseExec}
 	for _, e := range p.conceptEncodeExecs {
 		execs = append(execs, e)

@@ -19,6 +19,9 @@ import (
 // the VAE's scale factor.
 func (p *Pipeline) Reconstruct(images []image.Image, resolution int) (out []*image.RGBA, err error) {
 	defer recoverError("reconstruct", &err)
+	if err := p.usable("reconstruct"); err != nil {
+		return nil, err
+	}
 	if f := p.vae.ScaleFactor(); resolution <= 0 || resolution%f != 0 {
 		return nil, fmt.Errorf("neti: reconstruct: resolution %d: expected a positive multiple of the VAE's scale "+
 			"factor %d", resolution, f)

@@ -42,6 +42,9 @@ import (
 // micro-batches and returns ctx's error. The Pipeline's tokenizer keeps the placeholder registered.
 func TrainConcept(ctx stdcontext.Context, p *Pipeline, inputs []string, opts TrainOptions) (c *Concept, err error) {
 	defer recoverError("train", &err)
+	if err := p.usable("train"); err != nil {
+		return nil, err
+	}
 	t, err := newTrainer(p, inputs, opts)
 	if err != nil {
 		return nil, err

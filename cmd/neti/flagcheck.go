@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 )
 
@@ -53,4 +56,32 @@ func checkNumbers(cmd string, fs *flag.FlagSet, positive, nonZero []string) erro
 		}
 	})
 	return err
+}
+
+// checkOutputFile checks, before any work, that the file named by flag --name can be written at the end: its
+// folder exists and takes a new file (one is created and removed), and path is not a folder. The error names
+// the command, the flag, the path and the fix.
+func checkOutputFile(cmd, name, path string) error {
+	dir := filepath.Dir(path)
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%s: --%s %q: the folder %s does not exist: create it first (mkdir -p %s) or give a path "+
+			"in an existing folder", cmd, name, path, dir, dir)
+	case err != nil:
+		return fmt.Errorf("%s: --%s %q: the folder %s cannot be read: %v", cmd, name, path, dir, err)
+	case !info.IsDir():
+		return fmt.Errorf("%s: --%s %q: %s is a file, not a folder: give a path in an existing folder", cmd, name, path, dir)
+	}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("%s: --%s %q is a folder: expected a file name in it, such as %s", cmd, name, path,
+			filepath.Join(path, "neti.png"))
+	}
+	probe, err := os.CreateTemp(dir, ".neti-check-*")
+	if err != nil {
+		return fmt.Errorf("%s: --%s %q: cannot write in the folder %s: %v: choose a folder you can write to", cmd, name,
+			path, dir, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }

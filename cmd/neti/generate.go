@@ -55,6 +55,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if !strings.EqualFold(filepath.Ext(*output), ".png") {
 		return fmt.Errorf("generate: --output %q must end in .png", *output)
 	}
+	if err := checkOutputFile("generate", "output", *output); err != nil {
+		return err
+	}
 
 	var concepts []*neti.Concept
 	for _, path := range conceptFiles {

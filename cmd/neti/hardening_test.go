@@ -145,3 +145,45 @@ func TestCheckNumbers(t *testing.T) {
 	assert.EqualError(t, check(parse("--lr", "-0.5")), "x: --lr is -0.5: expected a positive number (--lr: learning rate (default 1e-3))")
 	assert.ErrorContains(t, check(parse("--every", "0")), "x: --every is 0: expected a positive number, or a negative one")
 }
+
+// TestGenerateOutputFolderChecked: neti generate with --output in a missing folder, in a path under a file,
+// or naming a folder fails before the model loads (the model path does not exist), naming the flag and the
+// folder; nothing is left behind in a good folder.
+func TestGenerateOutputFolderChecked(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "renders", "today")
+	file := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	folder := filepath.Join(dir, "grid.png")
+	require.NoError(t, os.Mkdir(folder, 0o755))
+	for _, tc := range []struct {
+		output string
+		want   []string
+	}{
+		{filepath.Join(missing, "a.png"), []string{"generate: --output", "the folder " + missing + " does not exist", "mkdir -p " + missing}},
+		{filepath.Join(file, "a.png"), []string{"generate: --output", file + " is a file, not a folder"}},
+		{folder, []string{"generate: --output", "is a folder: expected a file name in it"}},
+	} {
+		_, _, err := runCLI(t, "generate", "--pretrained_model_name_or_path", "/nonexistent/model", "--output", tc.output, "a cat")
+		if assert.Error(t, err, tc.output) {
+			for _, want := range tc.want {
+				assert.Contains(t, err.Error(), want)
+			}
+			assert.NotContains(t, err.Error(), "/nonexistent/model", "refused before the model is looked up")
+		}
+	}
+	assert.NoDirExists(t, missing, "the folder is not created behind the user's back")
+
+	// A good folder passes the check (the model error comes next) and keeps no probe file.
+	_, _, err := runCLI(t, "generate", "--pretrained_model_name_or_path", "/nonexistent/model", "--output",
+		filepath.Join(dir, "ok.png"), "a cat")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "/nonexistent/model")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"notes.txt", "grid.png"}, names, "no probe file left")
+}

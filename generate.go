@@ -29,6 +29,10 @@ import (
 // conditioning of all steps × layers being computed up front in one batched text-encoder pass; the
 // unconditional half stays plain CLIP. Several concepts may share a prompt. Concepts are checked against
 // the model and the prompt before any work (see GenerateOptions.Concepts).
+//
+// A prompt (or negative prompt) longer than the text encoder reads (75 tokens for Stable Diffusion, see
+// PromptTokens) is cut to its first tokens, as diffusers does, and a note through opts.OnNote says how
+// many tokens were dropped.
 func (p *Pipeline) Generate(ctx stdcontext.Context, prompt string, opts GenerateOptions) (images []*image.RGBA, err error) {
 	defer recoverError("generate", &err)
 	if err := p.usable("generate"); err != nil {
@@ -76,6 +80,13 @@ func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOp
 	for _, text := range []string{prompt, opts.NegativePrompt} {
 		if err := p.checkVocabulary(text, placeholders); err != nil {
 			return nil, shape, err
+		}
+	}
+	if opts.OnNote != nil {
+		for _, text := range []struct{ what, text string }{{"prompt", prompt}, {"negative prompt", opts.NegativePrompt}} {
+			if note := p.truncationNote(text.what, text.text); note != "" {
+				opts.OnNote(note)
+			}
 		}
 	}
 	sampler, err := diffusion.NewSampler(opts.Sampler, p.schedule, opts.Steps)

@@ -75,6 +75,11 @@ type GenerateOptions struct {
 	InitialLatents []float32
 	// OnStep, if set, is called after each denoising step with the 1-based step and the total.
 	OnStep func(step, total int)
+	// OnNote, if set, receives remarks on the inputs before any denoising, one line each: a prompt or
+	// negative prompt longer than the text encoder reads (75 tokens for Stable Diffusion) is cut to its
+	// first 75 tokens, as diffusers does, and the note says how many tokens were dropped and where the
+	// dropped part starts. The library never prints; Pipeline.PromptTokens checks a prompt ahead.
+	OnNote func(note string)
 	// Concepts are the NeTI concepts the prompt uses: each one's Placeholder must occur exactly once in the
 	// prompt, and every placeholder-like word of the prompt ("<...>", or a token added to the tokenizer)
 	// must belong to one of them. Several concepts may share a prompt. Default none (plain generation).

@@ -19,6 +19,7 @@ func pipelineCalls(t *testing.T, p *Pipeline) map[string]error {
 	c := tinyConcept(t)
 	out := map[string]error{}
 	_, out["Generate"] = p.Generate(context.Background(), "a cat", GenerateOptions{Steps: 1})
+	_, _, out["PromptTokens"] = p.PromptTokens("a cat")
 	_, _, out["EncodeConcepts"] = p.EncodeConcepts("a <tiny>", []*Concept{c}, []int{1})
 	_, out["SuperCategoryNorm"] = p.SuperCategoryNorm("good")
 	_, out["InitConcept"] = p.InitConcept("<x>", "good", 1)

@@ -81,6 +81,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		NegativePrompt: *negative, Steps: *steps, GuidanceScale: *guidance, Width: *width, Height: *height,
 		Seed: *seed, NumImages: *num, Sampler: *sampler, Concepts: concepts, Truncation: *truncation,
 		OnStep: func(step, total int) { fmt.Fprintf(stderr, "\rstep %d/%d", step, total) },
+		OnNote: func(note string) { fmt.Fprintln(stderr, "note:", note) },
 	})
 	fmt.Fprintln(stderr)
 	if err != nil {

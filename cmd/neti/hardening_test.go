@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -186,4 +187,32 @@ func TestGenerateOutputFolderChecked(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	assert.ElementsMatch(t, []string{"notes.txt", "grid.png"}, names, "no probe file left")
+}
+
+// TestGenerateLongPromptNote: neti generate with a 500-word prompt draws from its first 75 tokens and says
+// so in one line on stderr: how many tokens were dropped.
+func TestGenerateLongPromptNote(t *testing.T) {
+	caption := strings.Fields("a happy day for the best art in the land") // single tokens of tiny-sd1
+	words := make([]string, 500)
+	for i := range words {
+		words[i] = caption[i%len(caption)]
+	}
+	out := filepath.Join(t.TempDir(), "long.png")
+	_, stderr, err := runCLI(t, "generate", "--pretrained_model_name_or_path", tinyModel, "--num_inference_steps", "1",
+		"--output", out, strings.Join(words, " "))
+	require.NoError(t, err, stderr)
+	assert.FileExists(t, out)
+	var notes []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(line, "note:") {
+			notes = append(notes, line)
+		}
+	}
+	require.Len(t, notes, 1, stderr)
+	assert.Contains(t, notes[0], "note: the prompt is 500 tokens but the text encoder reads 75: the last 425 tokens were dropped")
+
+	_, stderr, err = runCLI(t, "generate", "--pretrained_model_name_or_path", tinyModel, "--num_inference_steps", "1",
+		"--output", out, "a happy day")
+	require.NoError(t, err, stderr)
+	assert.NotContains(t, stderr, "note:", "a short prompt gets no note")
 }

@@ -345,9 +345,6 @@ type BenchProgress struct {
 // Nothing is written to disk; the Pipeline's tokenizer keeps the placeholders ("<name>") registered.
 func RunBench(ctx stdcontext.Context, p *Pipeline, examplesDir string, opts BenchOptions, progress func(BenchProgress)) (report *BenchReport, err error) {
 	defer recoverError("bench", &err)
-	if err := p.usable("bench"); err != nil {
-		return nil, err
-	}
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -360,6 +357,9 @@ func RunBench(ctx stdcontext.Context, p *Pipeline, examplesDir string, opts Benc
 		if concepts[i], err = loadBenchConcept(examplesDir, name); err != nil {
 			return nil, err
 		}
+	}
+	if err := p.usable("bench"); err != nil { // after the options and concepts, which need no model
+		return nil, err
 	}
 	report = &BenchReport{Options: opts, Model: p.Dir, Backend: p.Backend(), Started: time.Now().UTC(),
 		Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),

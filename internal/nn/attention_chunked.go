@@ -46,11 +46,26 @@ func rowsOf(x *graph.Node, start, end int) *graph.Node {
 	return graph.SliceAxis(x, 2, graph.AxisRange(start, end))
 }
 
-// chunkedForward is attentionHeads(q, k, v, nil), rows query rows at a time. → [B, H, Lq, hd].
+// after returns x with a data dependency on dep that does not change its value (x + 0·Σdep), so that XLA
+// cannot compute x before dep. Without it XLA's scheduler is free to compute every chunk's scores at once
+// (they depend only on q and k), and in the backward pass as soon as q and k exist, i.e. during the forward
+// pass: all chunks of all layers alive together, the memory this file exists to save. XLA does not fold
+// a floating-point 0·y to 0 (y may be NaN), so the dependency survives its optimisations; it costs one
+// reduction of dep.
+func after(x, dep *graph.Node) *graph.Node {
+	return graph.Add(x, graph.MulScalar(graph.ReduceAllSum(dep), 0))
+}
+
+// chunkedForward is attentionHeads(q, k, v, nil), rows query rows at a time, each chunk after the
+// previous one. → [B, H, Lq, hd].
 func chunkedForward(q, k, v *graph.Node, rows int) *graph.Node {
 	var outs []*graph.Node
 	queryChunks(q.Shape().Dim(2), rows, func(start, end int) {
-		outs = append(outs, attentionHeads(rowsOf(q, start, end), k, v, nil))
+		qc := rowsOf(q, start, end)
+		if len(outs) > 0 {
+			qc = after(qc, outs[len(outs)-1])
+		}
+		outs = append(outs, attentionHeads(qc, k, v, nil))
 	})
 	return graph.Concatenate(outs, 2)
 }
@@ -59,24 +74,37 @@ func chunkedForward(q, k, v *graph.Node, rows int) *graph.Node {
 // k and v given the output's adjoint dOut, recomputing the probabilities P of rows query rows at a time:
 // dv = Σ Pᵀ·dO, dP = dO·vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ out)), dq = dS·k/√hd, dk = Σ dSᵀ·q/√hd.
 // q, out, dOut [B, H, Lq, hd]; k, v [B, H, Lk, hd].
+//
+// The probabilities are recomputed transposed, Pᵀ [B, H, Lk, C] (k·qᵀ, softmax over the query axis's
+// complement, i.e. axis 2): the forward's P = softmax(q·kᵀ) would be the same expression, and XLA's common
+// subexpression elimination would then keep the forward's probabilities of every chunk alive for the backward
+// pass, which is the memory this function exists to save.
 func chunkedBackward(q, k, v, out, dOut *graph.Node, rows int) (dq, dk, dv *graph.Node) {
 	scale := 1 / math.Sqrt(float64(q.Shape().Dim(3)))
 	var dqs []*graph.Node
 	queryChunks(q.Shape().Dim(2), rows, func(start, end int) {
+		// Each chunk after the output's adjoint (so not during the forward pass) and after the previous chunk.
 		qc, dOc := rowsOf(q, start, end), rowsOf(dOut, start, end)
-		// [B, H, C, Lk]
-		probs := graph.Softmax(headScores(qc, k), -1)
+		if dk == nil {
+			qc = after(qc, dOc)
+		} else {
+			qc = after(qc, dk)
+		}
+		// Pᵀ [B, H, Lk, C]
+		probsT := graph.Softmax(graph.MulScalar(
+			graph.DotGeneral(k, []int{3}, []int{0, 1}, qc, []int{3}, []int{0, 1}), scale), 2)
 		// [B, H, Lk, hd]
-		dvc := graph.DotGeneral(probs, []int{2}, []int{0, 1}, dOc, []int{2}, []int{0, 1})
-		// [B, H, C, Lk]
-		dProbs := graph.DotGeneral(dOc, []int{3}, []int{0, 1}, v, []int{3}, []int{0, 1})
-		// [B, H, C, 1]
-		delta := graph.ReduceAndKeep(graph.Mul(dOc, rowsOf(out, start, end)), graph.ReduceSum, -1)
-		dScores := graph.MulScalar(graph.Mul(probs, graph.Sub(dProbs, delta)), scale)
+		dvc := graph.DotGeneral(probsT, []int{3}, []int{0, 1}, dOc, []int{2}, []int{0, 1})
+		// dPᵀ [B, H, Lk, C]
+		dProbsT := graph.DotGeneral(v, []int{3}, []int{0, 1}, dOc, []int{3}, []int{0, 1})
+		// [B, H, 1, C]
+		delta := graph.InsertAxes(graph.ReduceSum(graph.Mul(dOc, rowsOf(out, start, end)), -1), 2)
+		// dSᵀ [B, H, Lk, C]
+		dScoresT := graph.MulScalar(graph.Mul(probsT, graph.Sub(dProbsT, delta)), scale)
 		// [B, H, C, hd]
-		dqs = append(dqs, graph.DotGeneral(dScores, []int{3}, []int{0, 1}, k, []int{2}, []int{0, 1}))
+		dqs = append(dqs, graph.DotGeneral(dScoresT, []int{2}, []int{0, 1}, k, []int{2}, []int{0, 1}))
 		// [B, H, Lk, hd]
-		dkc := graph.DotGeneral(dScores, []int{2}, []int{0, 1}, qc, []int{2}, []int{0, 1})
+		dkc := graph.DotGeneral(dScoresT, []int{3}, []int{0, 1}, qc, []int{2}, []int{0, 1})
 		if dk == nil {
 			dk, dv = dkc, dvc
 		} else {

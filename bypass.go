@@ -171,7 +171,8 @@ func LayerMajorRows(timesteps []float32, numLayers int) (t, l []float32) {
 }
 
 // PlaceholderPositions finds each placeholder id in one prompt's token ids: ids [L] → positions [P] (one
-// per placeholder, in the order of placeholderIDs). Each placeholder must occur exactly once.
+// per placeholder, in the order of placeholderIDs). Each placeholder must occur exactly once, as in the
+// training captions; prompts for generation may repeat a placeholder (PlaceholderOccurrences).
 func PlaceholderPositions(ids []int32, placeholderIDs []int32) ([]int32, error) {
 	out := make([]int32, len(placeholderIDs))
 	for j, id := range placeholderIDs {
@@ -194,6 +195,27 @@ func PlaceholderPositions(ids []int32, placeholderIDs []int32) ([]int32, error) 
 	return out, nil
 }
 
+// PlaceholderOccurrences finds every occurrence of each placeholder id in one prompt's token ids, as the
+// original NeTI injects a concept's word embedding and textual bypass wherever its placeholder token is
+// ("a <c> next to a <c>" has two slots of one concept). ids [L] → positions [S] and owners [S]: slot s is
+// at token positions[s] and belongs to placeholderIDs[owners[s]]; slots are ordered by placeholder, then
+// by position. Each placeholder must occur at least once.
+func PlaceholderOccurrences(ids []int32, placeholderIDs []int32) (positions []int32, owners []int, err error) {
+	for j, id := range placeholderIDs {
+		found := false
+		for p, x := range ids {
+			if x == id {
+				positions, owners, found = append(positions, int32(p)), append(owners, j), true
+			}
+		}
+		if !found {
+			return nil, nil, fmt.Errorf("neti: placeholder token id %d is not in the prompt's %d tokens (truncated, "+
+				"or the placeholder is missing): expected at least once", id, len(ids))
+		}
+	}
+	return positions, owners, nil
+}
+
 // conceptChunk bounds the rows EncodeConcepts runs through the text encoder at a time (the activations'
 // memory): chunks hold whole steps (a multiple of the number of layers L), max(L, 64 rounded down to a
 // multiple of L) rows; the last one holds the remaining steps, so a few graphs serve every step count.
@@ -205,8 +227,8 @@ const conceptChunk = 64
 // applied. It returns keys and values [len(timesteps)·L, 77, D] in the pipeline's dtype, step-major: row
 // s·L + ℓ is step s at layer ℓ (L = number of cross-attention layers).
 //
-// Each concept's placeholder must occur exactly once in the prompt; it is added to the tokenizer if it is
-// not a token yet. The mappers run on the CPU (Concept.EmbedBatch, all rows in one call); the text encoder
+// Each concept's placeholder must occur in the prompt, once or more (every occurrence gets the concept's
+// word and bypass, as in the original); it is added to the tokenizer if it is not a token yet. The mappers run on the CPU (Concept.EmbedBatch, all rows in one call); the text encoder
 // runs batched on the pipeline's backend, about conceptChunk rows (whole steps) at a time.
 func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps []int) (keys, values *tensors.Tensor, err error) {
 	defer recoverError("encode concepts", &err)
@@ -250,19 +272,20 @@ func (p *Pipeline) encodeConcepts(prompt string, concepts []*Concept, timesteps,
 		}
 	}
 	ids := p.tokenizer.Encode(prompt) // [77], after the placeholders are registered
-	positions, err := PlaceholderPositions(ids, placeholders)
+	positions, owners, err := PlaceholderOccurrences(ids, placeholders)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("neti: encode concepts: prompt %q: %w", prompt, err)
 	}
 
-	// Mapper outputs of every row, [rows, P, D], step-major.
+	// Mapper outputs of every row and slot, [rows, S, D], step-major; a concept's outputs go to each of its
+	// slots (a placeholder used twice has two slots with the same word and bypass).
 	rows = len(timesteps) * layers
 	chunk := max(layers, conceptChunk/layers*layers)
 	ts, ls := make([]int, rows), make([]int, rows)
 	for r := range rows {
 		ts[r], ls[r] = timesteps[r/layers], r%layers
 	}
-	d, np := p.text.HiddenSize, len(concepts)
+	d, np := p.text.HiddenSize, len(positions)
 	words, bypass := make([]float32, rows*np*d), make([]float32, rows*np*d)
 	alpha := make([]float64, np)
 	anyBypass := false
@@ -271,13 +294,19 @@ func (p *Pipeline) encodeConcepts(prompt string, concepts []*Concept, timesteps,
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		for r := range rows {
-			copy(words[(r*np+j)*d:(r*np+j+1)*d], w[r*d:(r+1)*d])
-			if b != nil {
-				copy(bypass[(r*np+j)*d:(r*np+j+1)*d], b[r*d:(r+1)*d])
+		for s, owner := range owners {
+			if owner != j {
+				continue
 			}
+			for r := range rows {
+				copy(words[(r*np+s)*d:(r*np+s+1)*d], w[r*d:(r+1)*d])
+				if b != nil {
+					copy(bypass[(r*np+s)*d:(r*np+s+1)*d], b[r*d:(r+1)*d])
+				}
+			}
+			alpha[s] = c.Alpha
 		}
-		alpha[j], anyBypass = c.Alpha, anyBypass || b != nil
+		anyBypass = anyBypass || b != nil
 	}
 
 	exec, err := p.conceptEncodeExec(alpha, anyBypass)

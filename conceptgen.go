@@ -36,7 +36,7 @@ type conceptPlan struct {
 var placeholderPattern = regexp.MustCompile(`<[^<>\s]+>`)
 
 // planConcepts checks the concepts of opts against the model and the prompt before any work: every
-// concept fits the model and has its own placeholder, which occurs exactly once in the prompt; every
+// concept fits the model and has its own placeholder, which occurs in the prompt (once or more); every
 // placeholder-like word of the prompt ("<...>" or a token added to the tokenizer) has a concept; the
 // negative prompt has none. It returns nil for a plain prompt without concepts.
 func (p *Pipeline) planConcepts(prompt string, opts GenerateOptions) (*conceptPlan, error) {
@@ -86,7 +86,7 @@ func (p *Pipeline) planConcepts(prompt string, opts GenerateOptions) (*conceptPl
 			"prompt", opts.NegativePrompt, words)
 	}
 
-	// Token level: the placeholders are registered, each occurs once, and no other added token is used.
+	// Token level: the placeholders are registered, each occurs (once or more), and no other added token is used.
 	ids := make([]int32, len(plan.concepts))
 	for j, c := range plan.concepts {
 		var err error
@@ -95,7 +95,7 @@ func (p *Pipeline) planConcepts(prompt string, opts GenerateOptions) (*conceptPl
 		}
 	}
 	tokens := p.tokenizer.Encode(prompt)
-	if _, err := PlaceholderPositions(tokens, ids); err != nil {
+	if _, _, err := PlaceholderOccurrences(tokens, ids); err != nil {
 		return nil, fmt.Errorf("neti: prompt %q: %w", prompt, err)
 	}
 	for _, id := range tokens {

@@ -197,7 +197,6 @@ func TestGenerateConceptErrors(t *testing.T) {
 		"truncation too large":        {"a photo of <tiny-toy>", GenerateOptions{Concepts: []*Concept{c}, Truncation: 129}, "expected 1..128"},
 		"negative truncation":         {"a photo of <tiny-toy>", GenerateOptions{Concepts: []*Concept{c}, Truncation: -1}, "Truncation is -1"},
 		"duplicate placeholder":       {"a photo of <tiny-toy>", GenerateOptions{Concepts: []*Concept{c, dup}}, "both use placeholder"},
-		"placeholder twice":           {"<tiny-toy> and <tiny-toy>", GenerateOptions{Concepts: []*Concept{c}}, "exactly once"},
 		"nil concept":                 {"a photo of <tiny-toy>", GenerateOptions{Concepts: []*Concept{nil}}, "Concepts[0] is nil"},
 		"placeholder in negative":     {"a photo of <tiny-toy>", GenerateOptions{Concepts: []*Concept{c}, NegativePrompt: "<tiny-toy>"}, "negative prompt"},
 	} {

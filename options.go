@@ -80,9 +80,11 @@ type GenerateOptions struct {
 	// first 75 tokens, as diffusers does, and the note says how many tokens were dropped and where the
 	// dropped part starts. The library never prints; Pipeline.PromptTokens checks a prompt ahead.
 	OnNote func(note string)
-	// Concepts are the NeTI concepts the prompt uses: each one's Placeholder must occur exactly once in the
-	// prompt, and every placeholder-like word of the prompt ("<...>", or a token added to the tokenizer)
-	// must belong to one of them. Several concepts may share a prompt. Default none (plain generation).
+	// Concepts are the NeTI concepts the prompt uses: each one's Placeholder must occur in the prompt, and
+	// every placeholder-like word of the prompt ("<...>", or a token added to the tokenizer) must belong to
+	// one of them. Several concepts may share a prompt, and a placeholder may occur more than once ("a <c>
+	// next to a <c>"): each occurrence gets the concept's word and bypass, as in the original NeTI. Default
+	// none (plain generation).
 	Concepts []*Concept
 	// Truncation overrides every concept's nested-dropout truncation: the number of the mapper's hidden
 	// units kept, 1..Mapper.Hidden (smaller is coarser and more editable). Default 0: each concept's own

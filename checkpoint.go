@@ -314,7 +314,7 @@ func (t *trainer) resume() error {
 			return fail("data order holds image %d of %d", i, len(t.data.images))
 		}
 	}
-	t.step, t.order, t.cursor = st.Step, st.Order, st.Cursor
+	t.step, t.order, t.cursor, t.checkpoint = st.Step, st.Order, st.Cursor, dir
 	return nil
 }
 

@@ -39,7 +39,9 @@ import (
 // state in context variables, and the pipeline shares one context with the mapper.
 //
 // Files go to opts.OutputDir (checkpoints, loss.jsonl, the final concept). Cancelling ctx stops between
-// micro-batches and returns ctx's error. The Pipeline's tokenizer keeps the placeholder registered.
+// micro-batches: the unfinished step is undone, a checkpoint of the steps done is written, and the error
+// is a *TrainInterrupted naming it (errors.Is(err, context.Canceled) holds). The Pipeline's tokenizer
+// keeps the placeholder registered.
 func TrainConcept(ctx stdcontext.Context, p *Pipeline, inputs []string, opts TrainOptions) (c *Concept, err error) {
 	defer recoverError("train", &err)
 	if err := p.usable("train"); err != nil {
@@ -85,6 +87,8 @@ type trainer struct {
 
 	exec *context.Exec
 	log  *lossLog
+
+	checkpoint string // the checkpoint folder holding the state of step t.step, or ""
 }
 
 // newTrainer checks everything before any heavy work: options, data, placeholder and super-category; it
@@ -314,8 +318,12 @@ func (t *trainer) run(ctx stdcontext.Context) (*Concept, error) {
 	for t.step < o.MaxTrainSteps {
 		loss, err := t.optimizerStep(ctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, t.interrupted(ctx, t.checkpoint)
+			}
 			return nil, err
 		}
+		t.checkpoint = ""
 		if t.log != nil {
 			if err := t.log.append(t.step, loss, t.adam.lr); err != nil {
 				return nil, err
@@ -326,9 +334,13 @@ func (t *trainer) run(ctx stdcontext.Context) (*Concept, error) {
 			if saved, err = t.saveCheckpoint(); err != nil {
 				return nil, err
 			}
+			t.checkpoint = saved
 		}
 		if o.ValidateEvery > 0 && t.step%o.ValidateEvery == 0 {
 			if err := t.validate(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil, t.interrupted(ctx, t.checkpoint)
+				}
 				return nil, err
 			}
 		}
@@ -373,13 +385,21 @@ func (t *trainer) snapshot() (*Concept, error) {
 }
 
 // optimizerStep runs GradientAccumulation micro-batches, averages their gradients and applies AdamW to
-// the trained tensors. It returns the mean loss.
+// the trained tensors. It returns the mean loss. When ctx is cancelled before the step's last micro-batch,
+// the step's random draws are undone and ctx's error returned: the state is that of the step before.
 func (t *trainer) optimizerStep(ctx stdcontext.Context) (float64, error) {
 	o := t.opts
 	var sum [][]float32
 	loss := 0.0
+	mark, err := t.markDraws()
+	if err != nil {
+		return 0, err
+	}
 	for range o.GradientAccumulation {
 		if err := ctx.Err(); err != nil {
+			if rerr := t.rewind(mark); rerr != nil {
+				return 0, rerr
+			}
 			return 0, err
 		}
 		l, grads, err := t.microBatch()

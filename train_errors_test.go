@@ -2,6 +2,7 @@ package neti
 
 import (
 	stdcontext "context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,12 +63,18 @@ func TestTrainBadInputs(t *testing.T) {
 	}
 }
 
-// TestTrainCancelled checks that a cancelled context stops training with the context's error.
+// TestTrainCancelled checks that a context cancelled before the first step stops training with a
+// *TrainInterrupted wrapping the context's error and cause, with nothing to resume.
 func TestTrainCancelled(t *testing.T) {
 	p := loadTiny(t)
 	images := writeTestImages(t, filepath.Join(t.TempDir(), "images"), 1)
-	ctx, cancel := stdcontext.WithCancel(stdcontext.Background())
-	cancel()
+	ctx, cancel := stdcontext.WithCancelCause(stdcontext.Background())
+	cancel(errors.New("test stop"))
 	_, err := TrainConcept(ctx, p, []string{images}, tinyTrainOptions("", 1))
 	assert.ErrorIs(t, err, stdcontext.Canceled)
+	var stopped *TrainInterrupted
+	require.ErrorAs(t, err, &stopped)
+	assert.Zero(t, stopped.Step)
+	assert.Empty(t, stopped.Checkpoint)
+	assert.ErrorContains(t, err, "stopped before the first of 1 steps finished (test stop): nothing to resume")
 }

@@ -13,6 +13,10 @@
 // Run "neti <command> -h" for the flags of each command. The backend is chosen by --backend or the
 // GOMLX_BACKEND environment variable; the default, "auto", is XLA on the CPU when its PJRT plugin is
 // installed (scripts/pjrt-cpu.sh), else the pure-Go CPU backend. Each command prints which one runs.
+//
+// Ctrl-C (SIGINT) or SIGTERM stops a command at its next step: neti train then writes a checkpoint of the
+// steps done and prints the command that resumes it exactly; the exit status is 128 + the signal's number
+// (130, 143). A second signal quits at once.
 package main
 
 import (
@@ -23,6 +27,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
+	"syscall"
 )
 
 // backendUsage is the usage of every command's --backend flag.
@@ -30,14 +36,72 @@ const backendUsage = "GoMLX backend: auto (XLA on the CPU if its plugin is insta
 	"xla:cpu, xla:cuda or xla:/path/to/pjrt_plugin.so (default: $GOMLX_BACKEND, else auto)"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	programName = os.Args[0]
+	ctx, sig := signalContext()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if s, ok := sig(); ok { // 128 + the signal's number, as shells report a process ended by it
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+		}
+		os.Exit(128 + int(s))
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
+	}
+}
+
+// programName is how the resume command printed by an interrupted neti train starts: os.Args[0] (the
+// path scripts/neti runs, or "neti" from $PATH).
+var programName = "neti"
+
+// signalCause is the cause of the context cancelled by SIGINT (Ctrl-C) or SIGTERM; errors.Is(cause,
+// context.Canceled) holds.
+type signalCause struct{ sig syscall.Signal }
+
+// Error names the signal.
+func (c signalCause) Error() string {
+	if c.sig == syscall.SIGINT {
+		return "interrupted by Ctrl-C (SIGINT)"
+	}
+	return fmt.Sprintf("stopped by %s (%v)", unix(c.sig), c.sig)
+}
+
+// Is makes the cause a context.Canceled.
+func (c signalCause) Is(target error) bool { return target == context.Canceled }
+
+// unix is a signal's Unix name: SIGTERM for "terminated".
+func unix(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGINT:
+		return "SIGINT"
+	}
+	return fmt.Sprintf("signal %d", int(s))
+}
+
+// signalContext returns a context cancelled, with a signalCause, by the first SIGINT or SIGTERM: commands
+// stop at their next step (neti train saves a checkpoint and prints the resume command). A second signal
+// ends the process at once (Go's default). received reports the first signal, if any.
+func signalContext() (ctx context.Context, received func() (syscall.Signal, bool)) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Int32
+	go func() {
+		s, _ := (<-ch).(syscall.Signal)
+		signal.Stop(ch) // a second signal takes Go's default action: exit at once
+		got.Store(int32(s))
+		fmt.Fprintf(os.Stderr, "\n%s received: stopping at the next step (send it again to quit at once)\n", unix(s))
+		cancel(signalCause{s})
+	}()
+	return ctx, func() (syscall.Signal, bool) {
+		s := syscall.Signal(got.Load())
+		return s, s != 0
 	}
 }
 

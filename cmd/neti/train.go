@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -136,6 +137,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	c, err := neti.TrainConcept(ctx, p, inputs, opts)
 	fmt.Fprintln(stderr)
+	var stopped *neti.TrainInterrupted
+	if errors.As(err, &stopped) && stopped.Checkpoint != "" {
+		fmt.Fprintf(stderr, "stopped after step %d of %d; the steps done are in %s\nresume with:\n  %s\n", stopped.Step,
+			stopped.Total, stopped.Checkpoint, resumeCommand(args, stopped.Checkpoint))
+		return &explained{err: err, msg: fmt.Sprintf("train: %v after step %d of %d: checkpoint %s written; resume "+
+			"with the command above", stopped.Cause, stopped.Step, stopped.Total, stopped.Checkpoint)}
+	}
 	if err != nil {
 		return err
 	}
@@ -143,3 +151,45 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		time.Since(start).Round(time.Second))
 	return nil
 }
+
+// resumeCommand is the neti train command line of args with --resume_from_checkpoint set to dir (any
+// given one replaced), quoted for a POSIX shell.
+func resumeCommand(args []string, dir string) string {
+	words := []string{programName, "train"}
+	for i := 0; i < len(args); i++ {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if strings.HasPrefix(args[i], "-") && name == "resume_from_checkpoint" {
+			if !hasValue {
+				i++ // its value is the next argument
+			}
+			continue
+		}
+		words = append(words, args[i])
+	}
+	words = append(words, "--resume_from_checkpoint", dir)
+	for i, w := range words {
+		words[i] = shellQuote(w)
+	}
+	return strings.Join(words, " ")
+}
+
+// shellQuote returns s as one word of a POSIX shell: unchanged when it holds only safe characters, else
+// in single quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=./,:@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// explained is an error told in the command's words (msg) that still unwraps to the library's err.
+type explained struct {
+	err error
+	msg string
+}
+
+// Error is the command's message.
+func (e *explained) Error() string { return e.msg }
+
+// Unwrap returns the library's error.
+func (e *explained) Unwrap() error { return e.err }

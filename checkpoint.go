@@ -34,6 +34,7 @@ const (
 	checkpointTensors = "state.safetensors"
 	checkpointJSON    = "state.json"
 	lossLogName       = "loss.jsonl"
+	validationDir     = "validation"
 )
 
 // checkpointState is state.json.

@@ -2,10 +2,7 @@ package neti
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,7 +48,8 @@ type conceptMeta struct {
 }
 
 // SaveConcept writes c to path (conventionally *.safetensors). The write is atomic (a temporary file
-// renamed over path); an existing file at path is kept as path + ".prev", replacing an older one.
+// renamed over path); an existing file at path is kept as path + ".prev1" (".prev2", … when earlier ones
+// are there: a numbered history, nothing is replaced).
 func SaveConcept(path string, c *Concept) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("neti: save concept %s: %w", path, err)
@@ -63,7 +61,7 @@ func SaveConcept(path string, c *Concept) error {
 	if err != nil {
 		return fmt.Errorf("neti: save concept %s: %w", path, err)
 	}
-	if err := keepPrevious(path); err != nil {
+	if _, err := keepHistory(path, false); err != nil {
 		return fmt.Errorf("neti: save concept %s: keeping the previous file: %w", path, err)
 	}
 	return safetensors.Write(path, c.Weights(), map[string]string{
@@ -72,35 +70,6 @@ func SaveConcept(path string, c *Concept) error {
 		"method":         conceptMethod,
 		"concept":        string(meta),
 	})
-}
-
-// keepPrevious makes path + ".prev" a copy of path, if path exists: a hard link where possible, a copy
-// otherwise. path itself is left in place (the atomic write replaces it).
-func keepPrevious(path string) error {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	prev := path + ".prev"
-	if err := os.Remove(prev); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	if os.Link(path, prev) == nil {
-		return nil
-	}
-	src, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.Create(prev)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		_ = dst.Close()
-		return err
-	}
-	return dst.Close()
 }
 
 // LoadConcept reads a concept file written by SaveConcept. It checks the format, version and method, the

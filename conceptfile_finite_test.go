@@ -68,7 +68,7 @@ func TestConceptNonFiniteRejected(t *testing.T) {
 		after, err := os.ReadFile(path)
 		require.NoError(t, err)
 		assert.Equal(t, before, after, "%s: the refused save leaves the file as it was", tc.tensor)
-		assert.NoFileExists(t, path+".prev", "%s: nothing was moved aside", tc.tensor)
+		assert.NoFileExists(t, path+".prev1", "%s: nothing was moved aside", tc.tensor)
 
 		_, _, err = bad.Embed(0, 0)
 		assert.ErrorContains(t, err, tc.want, "Embed refuses the concept too")

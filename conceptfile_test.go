@@ -27,7 +27,7 @@ func sampleConcept(t testing.TB, seed uint64) *Concept {
 }
 
 // TestConceptRoundTrip saves and loads a default-size concept: metadata, weights and W come back
-// bit-identical, Embed agrees, the file is under 2.5 MB, and a second save keeps the first as .prev.
+// bit-identical, Embed agrees, the file is under 2.5 MB, and a second save keeps the first as .prev1.
 func TestConceptRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cat.safetensors")
@@ -36,7 +36,7 @@ func TestConceptRoundTrip(t *testing.T) {
 	info, err := os.Stat(path)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, info.Size(), int64(2_500_000), "concept file size")
-	assert.NoFileExists(t, path+".prev", "no previous file on the first save")
+	assert.NoFileExists(t, path+".prev1", "no previous file on the first save")
 
 	back, err := LoadConcept(path)
 	require.NoError(t, err)
@@ -65,9 +65,9 @@ func TestConceptRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	c2 := sampleConcept(t, 12)
 	require.NoError(t, SaveConcept(path, c2))
-	prev, err := os.ReadFile(path + ".prev")
+	prev, err := os.ReadFile(path + ".prev1")
 	require.NoError(t, err)
-	assert.Equal(t, first, prev, ".prev holds the previous file")
+	assert.Equal(t, first, prev, ".prev1 holds the previous file")
 	again, err := LoadConcept(path)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(12), again.Mapper.Seed, "the new file replaced the old")

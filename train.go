@@ -149,6 +149,10 @@ func newTrainer(p *Pipeline, inputs []string, opts TrainOptions) (*trainer, erro
 		}
 	} else if err := checkFreshOutput(opts.OutputDir); err != nil {
 		return nil, err
+	} else if opts.OutputDir != "" {
+		if err := keepEarlierRun(opts.OutputDir, opts.OnNote); err != nil {
+			return nil, err
+		}
 	}
 	if err := t.loadVariables(); err != nil {
 		return nil, err
@@ -356,7 +360,13 @@ func (t *trainer) run(ctx stdcontext.Context) (*Concept, error) {
 		return nil, err
 	}
 	if o.OutputDir != "" {
-		if err := SaveConcept(FinalConceptPath(o.OutputDir, o.Placeholder), c); err != nil {
+		path := FinalConceptPath(o.OutputDir, o.Placeholder)
+		if _, err := os.Stat(path); err == nil && o.OnNote != nil {
+			if kept, err := nextHistoryPath(path); err == nil {
+				o.OnNote(fmt.Sprintf("note: the earlier %s is kept as %s", path, kept))
+			}
+		}
+		if err := SaveConcept(path, c); err != nil {
 			return nil, err
 		}
 	}

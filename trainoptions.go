@@ -114,7 +114,9 @@ type TrainOptions struct {
 	OnValidate func(step int, c *Concept, images []*image.RGBA) error `json:"-"`
 	// OnStep, if set, is called after each optimizer step (and its checkpoint).
 	OnStep func(p TrainProgress) `json:"-"`
-	// OnNote, if set, receives remarks on the data (skipped files); the library never prints.
+	// OnNote, if set, receives remarks, one line each: on the data (skipped files), and on the outputs of
+	// an earlier run in OutputDir that are kept aside (loss.jsonl, validation/, the final concept: see
+	// SaveConcept's numbered history); the library never prints.
 	OnNote func(note string) `json:"-"`
 }
 

@@ -20,7 +20,7 @@ func (t *trainer) validate(ctx stdcontext.Context) error {
 	}
 	dir := ""
 	if o.OutputDir != "" {
-		dir = filepath.Join(o.OutputDir, "validation", fmt.Sprintf("step-%d", t.step))
+		dir = filepath.Join(o.OutputDir, validationDir, fmt.Sprintf("step-%d", t.step))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("neti: train: validation: %w", err)
 		}

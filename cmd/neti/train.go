@@ -112,7 +112,20 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	printed := make(map[string]bool) // the data's notes, printed now and repeated by the library
 	for _, note := range images.Notes {
+		fmt.Fprintln(stderr, note)
+		printed[note] = true
+	}
+	midLine := false // a progress line is drawn without its newline
+	opts.OnNote = func(note string) {
+		if printed[note] {
+			return
+		}
+		if midLine {
+			fmt.Fprintln(stderr)
+			midLine = false
+		}
 		fmt.Fprintln(stderr, note)
 	}
 	start := time.Now()
@@ -127,8 +140,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	opts.OnStep = func(pr neti.TrainProgress) {
 		eta := time.Duration(pr.ETA * float64(time.Second)).Round(time.Second)
 		fmt.Fprintf(stderr, "\rstep %d/%d  loss %.4f  %.2f steps/s  ETA %s   ", pr.Step, pr.Total, pr.Loss, pr.StepsPerSecond, eta)
+		midLine = true
 		if pr.Checkpoint != "" {
 			fmt.Fprintf(stderr, "\nsaved %s\n", pr.Checkpoint)
+			midLine = false
 		}
 	}
 	opts.OnValidate = func(step int, _ *neti.Concept, imgs []*image.RGBA) error {

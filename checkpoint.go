@@ -47,6 +47,49 @@ type checkpointState struct {
 	Cursor      int               `json:"cursor"`
 	Fingerprint map[string]string `json:"fingerprint"`
 	Options     TrainOptions      `json:"options"`
+	// Images are the training files (base names, in order, as the fingerprint's "files") with the
+	// SHA-256 of their contents; absent in checkpoints of older versions.
+	Images []imageHash `json:"images_sha256,omitempty"`
+}
+
+// imageHash is one training file of a checkpoint and the SHA-256 of its contents.
+type imageHash struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+// imageHashes lists the run's training files with their SHA-256.
+func (t *trainer) imageHashes() []imageHash {
+	out := make([]imageHash, len(t.data.Files))
+	for i, f := range t.data.Files {
+		out[i] = imageHash{File: filepath.Base(f), SHA256: t.data.SHA256[i]}
+	}
+	return out
+}
+
+// checkImages compares the training images' contents with those recorded in a checkpoint (whose file
+// names already match): an image edited in place is an error naming it.
+func (t *trainer) checkImages(dir string, recorded []imageHash) error {
+	if recorded == nil {
+		if t.opts.OnNote != nil {
+			t.opts.OnNote(fmt.Sprintf("note: checkpoint %s records no image hashes (written by an older neti): the "+
+				"training images' names are checked, not their contents", dir))
+		}
+		return nil
+	}
+	if len(recorded) != len(t.data.Files) {
+		return fmt.Errorf("neti: train: resume from %s: the checkpoint records %d training images, this run has %d: "+
+			"use the same images", dir, len(recorded), len(t.data.Files))
+	}
+	for i, f := range t.data.Files {
+		if recorded[i].SHA256 != t.data.SHA256[i] {
+			return fmt.Errorf("neti: train: resume from %s: training image %s changed since the checkpoint (SHA-256 "+
+				"%.12s…, now %.12s…): resuming would not continue the same run; restore the image as it was, or "+
+				"start a new run in another output folder (TrainOptions.OutputDir, --output_dir) without ResumeFrom "+
+				"(--resume_from_checkpoint)", dir, f, recorded[i].SHA256, t.data.SHA256[i])
+		}
+	}
+	return nil
 }
 
 // fingerprint lists the options a resumed run must share with the checkpoint's for the run to continue
@@ -107,7 +150,7 @@ func (t *trainer) saveCheckpoint() (string, error) {
 	}
 	state, err := json.MarshalIndent(checkpointState{
 		Step: t.step, AdamStep: t.adam.step, RNG: rng, Dropout: dropout, Order: t.order, Cursor: t.cursor,
-		Fingerprint: t.fingerprint(), Options: o,
+		Fingerprint: t.fingerprint(), Options: o, Images: t.imageHashes(),
 	}, "", "  ")
 	if err != nil {
 		return fail(err)
@@ -262,6 +305,9 @@ func (t *trainer) resume() error {
 		sort.Strings(diffs)
 		return fail("the options differ from the checkpoint's (%s): use the same options; only MaxTrainSteps, "+
 			"checkpointing, validation and callbacks may change", strings.Join(diffs, "; "))
+	}
+	if err := t.checkImages(dir, st.Images); err != nil {
+		return err
 	}
 	if st.Step > t.opts.MaxTrainSteps {
 		return fail("the checkpoint is at step %d, past MaxTrainSteps %d: raise MaxTrainSteps", st.Step, t.opts.MaxTrainSteps)

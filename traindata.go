@@ -2,7 +2,9 @@ package neti
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -22,6 +24,9 @@ type TrainImages struct {
 	Files []string
 	// Notes name the files skipped (not PNG or JPEG), one line each, for the caller to show.
 	Notes []string
+	// SHA256 is the hex SHA-256 of each file of Files as it was read: checkpoints record them, so that
+	// resuming after an image was edited in place is refused.
+	SHA256 []string
 
 	images []image.Image // upright, one per file
 }
@@ -67,7 +72,7 @@ func LoadTrainImages(inputs []string) (*TrainImages, error) {
 	}
 	out := &TrainImages{}
 	for _, f := range files {
-		img, note, err := loadTrainImage(f)
+		img, note, sum, err := loadTrainImage(f)
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +80,7 @@ func LoadTrainImages(inputs []string) (*TrainImages, error) {
 			out.Notes = append(out.Notes, note)
 			continue
 		}
-		out.Files, out.images = append(out.Files, f), append(out.images, img)
+		out.Files, out.images, out.SHA256 = append(out.Files, f), append(out.images, img), append(out.SHA256, sum)
 	}
 	if len(out.images) == 0 {
 		return nil, fmt.Errorf("neti: training data: no PNG or JPEG image in %s (%d other files skipped): expected "+
@@ -94,13 +99,16 @@ func LoadTrainImages(inputs []string) (*TrainImages, error) {
 // first loses nothing.
 const MaxTrainImagePixels = 64_000_000
 
-// loadTrainImage decodes one file. A file that is not an image gives a note and no error.
-func loadTrainImage(path string) (image.Image, string, error) {
+// loadTrainImage decodes one file and returns the hex SHA-256 of its contents. A file that is not an
+// image gives a note and no error.
+func loadTrainImage(path string) (img image.Image, note, sum string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("neti: training data: %w", err)
+		return nil, "", "", fmt.Errorf("neti: training data: %w", err)
 	}
-	return decodeTrainImage(path, data, MaxTrainImagePixels)
+	img, note, err = decodeTrainImage(path, data, MaxTrainImagePixels)
+	h := sha256.Sum256(data)
+	return img, note, hex.EncodeToString(h[:]), err
 }
 
 // decodeTrainImage decodes the contents of the file path (named in messages): upright, or a note for a

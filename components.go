@@ -3,6 +3,7 @@ package neti
 import (
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -94,6 +95,29 @@ func (p *Pipeline) loadWeights(variant string) error {
 		if err != nil {
 			return fmt.Errorf("neti: loading %s weights from %s: %w", c.name, filepath.Base(path), err)
 		}
+		if err := p.moveToDevice(c.name); err != nil {
+			return fmt.Errorf("neti: moving %s weights to %s: %w", c.name, p.backend.Name(), err)
+		}
+	}
+	// The host copies and the files' decoded bytes are garbage now; on the CPU the device is the same memory,
+	// so give it back before the first graph runs rather than whenever the Go heap next grows.
+	debug.FreeOSMemory()
+	return nil
+}
+
+// moveToDevice puts the weights of the component scope on the pipeline's device and frees their host copies,
+// so that the model is held once, not twice (host and device): with XLA on the CPU the device buffer shares
+// the host memory (shared buffers), on a GPU the host copy is dropped. A later read of a value copies it back.
+func (p *Pipeline) moveToDevice(scope string) error {
+	for v := range p.ctx.In(scope).IterVariablesInScope() {
+		t, err := v.Value()
+		if err != nil {
+			return err
+		}
+		if err := t.MaterializeOnDevice(p.backend, true, 0); err != nil {
+			return fmt.Errorf("%s: %w", v.ScopeAndName(), err)
+		}
+		t.FinalizeLocal()
 	}
 	return nil
 }

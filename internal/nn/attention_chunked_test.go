@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/core/tensors/images"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -61,4 +62,46 @@ func maxAbs(xs []float32) float32 {
 		m = max(m, x, -x)
 	}
 	return m
+}
+
+// TestConv2DGradients: Conv2D's gradients with respect to its input and its kernel (through the late-kernel
+// input gradient, convLateKernel) equal those of a plain graph.Convolve, for convolutions that keep, grow
+// and shrink the size (stride 1 and 2, more and fewer output channels).
+func TestConv2DGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	be := tensortest.Backend(t)
+	for _, c := range []struct{ in, out, kernel, stride, padding int }{
+		{3, 5, 3, 1, 1}, {6, 2, 3, 2, 1}, {4, 4, 1, 1, 0}, {2, 7, 3, 2, 0},
+	} {
+		t.Run(fmt.Sprintf("%d_to_%d_k%d_s%d_p%d", c.in, c.out, c.kernel, c.stride, c.padding), func(t *testing.T) {
+			const batch, size = 2, 7
+			x := tensors.FromFlatDataAndDimensions(randFloats(rng, batch*c.in*size*size), batch, c.in, size, size)
+			w := tensors.FromFlatDataAndDimensions(randFloats(rng, c.out*c.in*c.kernel*c.kernel), c.out, c.in, c.kernel, c.kernel)
+			outSize := (size+2*c.padding-c.kernel)/c.stride + 1
+			weight := tensors.FromFlatDataAndDimensions(randFloats(rng, batch*c.out*outSize*outSize), batch, c.out, outSize, outSize)
+			gradients := func(late bool) []*tensors.Tensor {
+				exec, err := graph.NewExec(be, func(x, w, weight *graph.Node) []*graph.Node {
+					conv := func(x, w *graph.Node) *graph.Node {
+						return graph.Convolve(x, w).ChannelsAxis(images.ChannelsFirst).Strides(c.stride).
+							PaddingPerDim([][2]int{{c.padding, c.padding}, {c.padding, c.padding}}).Done()
+					}
+					y := conv(x, w)
+					if late {
+						y = convLateKernel(x, w, conv)
+					}
+					loss := graph.ReduceAllSum(graph.Mul(y, weight))
+					return append([]*graph.Node{y}, graph.Gradient(loss, x, w)...)
+				})
+				require.NoError(t, err)
+				out, err := exec.Exec(x, w, weight)
+				require.NoError(t, err)
+				return out
+			}
+			plain, late := gradients(false), gradients(true)
+			for i, name := range []string{"output", "dx", "dw"} {
+				tensortest.AllClose(t, plain[i], late[i], 1e-5, "%s", name)
+			}
+			assert.Greater(t, maxAbs(tensors.MustCopyFlatData[float32](late[1])), float32(1e-3), "dx is not zero")
+		})
+	}
 }

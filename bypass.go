@@ -240,6 +240,9 @@ func (p *Pipeline) EncodeConcepts(prompt string, concepts []*Concept, timesteps 
 		if c == nil {
 			return nil, nil, fmt.Errorf("neti: encode concepts: concept %d is nil", j)
 		}
+		if err := p.CheckConcept(c); err != nil {
+			return nil, nil, err
+		}
 		truncations[j] = c.Truncation
 	}
 	keyParts, valueParts, rows, err := p.encodeConcepts(prompt, concepts, timesteps, truncations)
@@ -264,7 +267,7 @@ func (p *Pipeline) encodeConcepts(prompt string, concepts []*Concept, timesteps,
 	layers := len(p.unet.CrossAttentionLayers())
 	placeholders := make([]int32, len(concepts))
 	for j, c := range concepts {
-		if err := p.CheckConcept(c); err != nil {
+		if err := p.fitsModel(c); err != nil { // the base model's identity is the caller's to check
 			return nil, nil, 0, err
 		}
 		if placeholders[j], err = p.placeholderID(c.Placeholder); err != nil {

@@ -44,6 +44,10 @@ type Concept struct {
 	Truncation int
 	// BaseModel identifies the Stable Diffusion model the concept was trained on (a folder name or hub id).
 	BaseModel string
+	// BaseIdentity is the identity of that model's text encoder (Pipeline.Identity), checked when the
+	// concept is used with a pipeline (CheckConcept, Generate); nil in files of older versions, which are
+	// then checked on width and layers only.
+	BaseIdentity *ModelIdentity
 	// LayerNames are the names of the cross-attention layers ℓ = 0..NumLayers-1 (IN01 ... OUT11), checked by
 	// Fits.
 	LayerNames []string
@@ -511,6 +515,9 @@ func (p *Pipeline) InitConcept(placeholder, superCategory string, seed uint64) (
 	if err != nil {
 		return nil, err
 	}
+	if c.BaseIdentity, err = p.Identity(); err != nil {
+		return nil, err
+	}
 	c.Placeholder, c.SuperCategory, c.BaseModel = placeholder, superCategory, p.Dir
 	for _, l := range layers {
 		c.LayerNames = append(c.LayerNames, l.Name)
@@ -518,8 +525,18 @@ func (p *Pipeline) InitConcept(placeholder, superCategory string, seed uint64) (
 	return c, nil
 }
 
-// CheckConcept checks that c was made for this model's text encoder width and cross-attention layers.
+// CheckConcept checks that c was made for this model: its text encoder (the identity recorded in
+// c.BaseIdentity, when the file has one), width and cross-attention layers.
 func (p *Pipeline) CheckConcept(c *Concept) error {
+	if err := p.fitsModel(c); err != nil {
+		return err
+	}
+	_, err := p.checkBase(c)
+	return err
+}
+
+// fitsModel checks that c was made for this model's text encoder width and cross-attention layers.
+func (p *Pipeline) fitsModel(c *Concept) error {
 	if err := p.usable("check concept"); err != nil {
 		return err
 	}

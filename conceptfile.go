@@ -42,6 +42,7 @@ type conceptMeta struct {
 	Alpha         float64         `json:"bypass_alpha"`
 	Truncation    int             `json:"truncation"`
 	BaseModel     string          `json:"base_model"`
+	BaseIdentity  *ModelIdentity  `json:"base_identity,omitempty"`
 	LayerNames    []string        `json:"layer_names"`
 	Mapper        MapperConfig    `json:"mapper"`
 	Training      json.RawMessage `json:"training,omitempty"`
@@ -56,7 +57,8 @@ func SaveConcept(path string, c *Concept) error {
 	}
 	meta, err := json.Marshal(conceptMeta{
 		Placeholder: c.Placeholder, SuperCategory: c.SuperCategory, Alpha: c.Alpha, Truncation: c.Truncation,
-		BaseModel: c.BaseModel, LayerNames: c.LayerNames, Mapper: c.Mapper, Training: c.Training,
+		BaseModel: c.BaseModel, BaseIdentity: c.BaseIdentity, LayerNames: c.LayerNames, Mapper: c.Mapper,
+		Training: c.Training,
 	})
 	if err != nil {
 		return fmt.Errorf("neti: save concept %s: %w", path, err)
@@ -104,7 +106,8 @@ func LoadConcept(path string) (*Concept, error) {
 	}
 	c := &Concept{
 		Mapper: meta.Mapper, Placeholder: meta.Placeholder, SuperCategory: meta.SuperCategory, Alpha: meta.Alpha,
-		Truncation: meta.Truncation, BaseModel: meta.BaseModel, LayerNames: meta.LayerNames, Training: meta.Training,
+		Truncation: meta.Truncation, BaseModel: meta.BaseModel, BaseIdentity: meta.BaseIdentity,
+		LayerNames: meta.LayerNames, Training: meta.Training,
 	}
 	if err := c.Mapper.Validate(); err != nil {
 		return fail("%v", err)

@@ -36,7 +36,8 @@ type conceptPlan struct {
 var placeholderPattern = regexp.MustCompile(`<[^<>\s]+>`)
 
 // planConcepts checks the concepts of opts against the model and the prompt before any work: every
-// concept fits the model and has its own placeholder, which occurs in the prompt (once or more); every
+// concept fits the model (its base model's identity too, unless opts.AllowOtherBaseModel, and a concept
+// without one gets a note through opts.OnNote) and has its own placeholder, which occurs in the prompt (once or more); every
 // placeholder-like word of the prompt ("<...>" or a token added to the tokenizer) has a concept; the
 // negative prompt has none. It returns nil for a plain prompt without concepts.
 func (p *Pipeline) planConcepts(prompt string, opts GenerateOptions) (*conceptPlan, error) {
@@ -49,8 +50,19 @@ func (p *Pipeline) planConcepts(prompt string, opts GenerateOptions) (*conceptPl
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("neti: concept %q: %w", c.Placeholder, err)
 		}
-		if err := p.CheckConcept(c); err != nil {
+		if err := p.fitsModel(c); err != nil {
 			return nil, err
+		}
+		note, err := p.checkBase(c)
+		if err != nil {
+			if !opts.AllowOtherBaseModel {
+				return nil, err
+			}
+			note = fmt.Sprintf("using concept %q on another base model, as GenerateOptions.AllowOtherBaseModel "+
+				"asks: %v", c.Placeholder, strings.TrimPrefix(err.Error(), "neti: "))
+		}
+		if note != "" && opts.OnNote != nil {
+			opts.OnNote(note)
 		}
 		key := strings.ToLower(c.Placeholder)
 		if c.Placeholder == "" {

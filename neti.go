@@ -47,6 +47,8 @@ type Pipeline struct {
 	conceptDenoiseExec *context.Exec
 	// conceptCache is the conditioning of the last prompt generated with concepts (conceptgen.go).
 	conceptCache *conceptConditioning
+	// identity is the model's ModelIdentity, computed on first use (baseidentity.go).
+	identity *ModelIdentity
 }
 
 // LoadPipeline loads a Stable Diffusion 1.x or 2.x model in diffusers format from a local folder, or from

@@ -86,6 +86,10 @@ type GenerateOptions struct {
 	// next to a <c>"): each occurrence gets the concept's word and bypass, as in the original NeTI. Default
 	// none (plain generation).
 	Concepts []*Concept
+	// AllowOtherBaseModel uses concepts trained on another base model (a text encoder of the same width but
+	// another architecture or other weights, see ModelIdentity) with a note through OnNote instead of an
+	// error. Their words then mean little to this model; for experiments only. Default false.
+	AllowOtherBaseModel bool
 	// Truncation overrides every concept's nested-dropout truncation: the number of the mapper's hidden
 	// units kept, 1..Mapper.Hidden (smaller is coarser and more editable). Default 0: each concept's own
 	// Concept.Truncation.

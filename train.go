@@ -190,6 +190,7 @@ func (t *trainer) initConcept() (*Concept, error) {
 		return nil, err
 	}
 	c.Placeholder, c.SuperCategory, c.BaseModel, c.LayerNames = base.Placeholder, base.SuperCategory, base.BaseModel, base.LayerNames
+	c.BaseIdentity = base.BaseIdentity
 	if o.Method != MethodNeTI {
 		embedding, err := t.p.tokenEmbedding(o.SuperCategory)
 		if err != nil {
@@ -380,7 +381,7 @@ func (t *trainer) snapshot() (*Concept, error) {
 	}
 	src := t.concept
 	c := &Concept{Mapper: src.Mapper, Placeholder: src.Placeholder, SuperCategory: src.SuperCategory, Alpha: src.Alpha,
-		Truncation: src.Truncation, BaseModel: src.BaseModel, LayerNames: src.LayerNames}
+		Truncation: src.Truncation, BaseModel: src.BaseModel, BaseIdentity: src.BaseIdentity, LayerNames: src.LayerNames}
 	if err := c.SetWeights(src.Weights()); err != nil {
 		return nil, err
 	}

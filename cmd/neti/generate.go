@@ -34,6 +34,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var conceptFiles stringList
 	fs.Var(&conceptFiles, "concept", "NeTI concept file (repeatable; each concept's placeholder must be in the prompt)")
 	truncation := fs.Int("truncation", 0, "nested-dropout truncation of every concept, 1..hidden (default: each concept's own)")
+	otherBase := fs.Bool("allow_other_base_model", false, "use concepts trained on another base model (same width) with a note instead of an error")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: neti generate [--pretrained_model_name_or_path DIR] [--concept FILE ...] [flags] \"prompt\"")
 		fs.PrintDefaults()
@@ -80,8 +81,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	images, err := p.Generate(ctx, fs.Arg(0), neti.GenerateOptions{
 		NegativePrompt: *negative, Steps: *steps, GuidanceScale: *guidance, Width: *width, Height: *height,
 		Seed: *seed, NumImages: *num, Sampler: *sampler, Concepts: concepts, Truncation: *truncation,
-		OnStep: func(step, total int) { fmt.Fprintf(stderr, "\rstep %d/%d", step, total) },
-		OnNote: func(note string) { fmt.Fprintln(stderr, "note:", note) },
+		AllowOtherBaseModel: *otherBase,
+		OnStep:              func(step, total int) { fmt.Fprintf(stderr, "\rstep %d/%d", step, total) },
+		OnNote:              func(note string) { fmt.Fprintln(stderr, "note:", note) },
 	})
 	fmt.Fprintln(stderr)
 	if err != nil {

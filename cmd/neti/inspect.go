@@ -65,19 +65,20 @@ func runInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 
 // conceptReport is what inspect shows of a concept file.
 type conceptReport struct {
-	File          string            `json:"file"`
-	Bytes         int64             `json:"bytes"`
-	Method        string            `json:"method"`
-	Placeholder   string            `json:"placeholder"`
-	SuperCategory string            `json:"super_category"`
-	BaseModel     string            `json:"base_model"`
-	LayerNames    []string          `json:"layer_names"`
-	Alpha         float64           `json:"bypass_alpha"`
-	Truncation    int               `json:"truncation"`
-	Mapper        neti.MapperConfig `json:"mapper"`
-	Parameters    int               `json:"parameters"`
-	FixedValues   int               `json:"fixed_values"`
-	Training      json.RawMessage   `json:"training,omitempty"`
+	File          string              `json:"file"`
+	Bytes         int64               `json:"bytes"`
+	Method        string              `json:"method"`
+	Placeholder   string              `json:"placeholder"`
+	SuperCategory string              `json:"super_category"`
+	BaseModel     string              `json:"base_model"`
+	BaseIdentity  *neti.ModelIdentity `json:"base_identity,omitempty"`
+	LayerNames    []string            `json:"layer_names"`
+	Alpha         float64             `json:"bypass_alpha"`
+	Truncation    int                 `json:"truncation"`
+	Mapper        neti.MapperConfig   `json:"mapper"`
+	Parameters    int                 `json:"parameters"`
+	FixedValues   int                 `json:"fixed_values"`
+	Training      json.RawMessage     `json:"training,omitempty"`
 }
 
 // inspectFile shows a concept file, or the metadata and tensors of another safetensors file.
@@ -101,7 +102,7 @@ func inspectFile(path string, size int64, asJSON bool, stdout io.Writer) error {
 	}
 	r := conceptReport{
 		File: path, Bytes: size, Method: md["method"], Placeholder: c.Placeholder, SuperCategory: c.SuperCategory,
-		BaseModel: c.BaseModel, LayerNames: c.LayerNames, Alpha: c.Alpha, Truncation: c.Truncation, Mapper: c.Mapper,
+		BaseModel: c.BaseModel, BaseIdentity: c.BaseIdentity, LayerNames: c.LayerNames, Alpha: c.Alpha, Truncation: c.Truncation, Mapper: c.Mapper,
 		Parameters: c.Mapper.ParamCount(), FixedValues: 2 * c.Mapper.NumFourier, Training: c.Training,
 	}
 	if asJSON {
@@ -118,6 +119,11 @@ func inspectFile(path string, size int64, asJSON bool, stdout io.Writer) error {
 	row("placeholder", "%s", c.Placeholder)
 	row("super-category", "%q (target norm %.4g)", c.SuperCategory, m.TargetNorm)
 	row("base model", "%s", c.BaseModel)
+	if c.BaseIdentity != nil {
+		row("text encoder", "digest %s, token-embedding probe %.4g…", c.BaseIdentity.TextEncoder, c.BaseIdentity.TokenProbe[:min(3, len(c.BaseIdentity.TokenProbe))])
+	} else {
+		row("text encoder", "(not recorded: an older concept file, checked on width and layers only)")
+	}
 	row("text width", "%d", m.TextWidth)
 	row("layers", "%d %s", m.NumLayers, strings.Join(c.LayerNames, " "))
 	row("timesteps", "%d (time anchors %d)", m.NumTimesteps, m.TimeAnchors)

@@ -38,11 +38,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	output := fs.String("output_dir", "bench", "folder for bench.json and bench.png")
 	backendName := fs.String("backend", "", backendUsage)
 	merge := fs.String("merge", "", "comma-separated bench.json files of one bench on different concepts (e.g. run side by side): join them into --output_dir instead of running")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("bench", fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return fmt.Errorf("bench takes flags only; got arguments %q", fs.Args())
+		return usageError("bench", fmt.Errorf("bench takes flags only; got arguments %q", fs.Args()))
 	}
 	if err := checkNumbers("bench", fs, []string{"max_train_steps", "eval_every", "seeds", "context_prompts",
 		"num_inference_steps", "resolution", "train_batch_size"}, nil); err != nil {

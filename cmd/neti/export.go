@@ -23,17 +23,16 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	layers := fs.String("layers", "", "comma-separated cross-attention layers 0..15 to average over (default: all)")
 	truncation := fs.Int("truncation", 0, "nested-dropout truncation 1..hidden (default: the concept's)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: neti export --concept FILE [--format diffusers|a1111] [--output FILE] [flags]\n\n"+
+		fmt.Fprintln(fs.Output(), "usage: neti export --concept FILE [--format diffusers|a1111] [--output FILE] [flags]\n\n"+
 			"Writes a single-vector textual-inversion embedding: the concept's word embedding averaged over\n"+
 			"timesteps and layers (the bypass and the time/layer dependence are lost).")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("export", fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		fs.Usage()
-		return fmt.Errorf("export takes no positional arguments; got %q", fs.Args())
+		return usageError("export", fmt.Errorf("export takes no positional arguments; got %q", fs.Args()))
 	}
 	if err := checkNumbers("export", fs, []string{"steps", "truncation"}, nil); err != nil {
 		return err

@@ -36,15 +36,14 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	truncation := fs.Int("truncation", 0, "nested-dropout truncation of every concept, 1..hidden (default: each concept's own)")
 	otherBase := fs.Bool("allow_other_base_model", false, "use concepts trained on another base model (same width) with a note instead of an error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: neti generate [--pretrained_model_name_or_path DIR] [--concept FILE ...] [flags] \"prompt\"")
+		fmt.Fprintln(fs.Output(), "usage: neti generate [--pretrained_model_name_or_path DIR] [--concept FILE ...] [flags] \"prompt\"")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("generate", fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return fmt.Errorf("generate takes one prompt (quote it); got %d arguments", fs.NArg())
+		return usageError("generate", fmt.Errorf("generate takes one prompt (quote it); got %d arguments", fs.NArg()))
 	}
 	if err := checkNumbers("generate", fs, []string{"num_inference_steps", "num_images_per_prompt", "width", "height",
 		"truncation"}, nil); err != nil {

@@ -21,15 +21,14 @@ func runInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	showConfig := fs.Bool("config", false, "print each component's parsed configuration")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: neti inspect [flags] DIR_OR_ID|FILE.safetensors\n\nShows a diffusers model's components, configurations and parameter counts\n(configuration-only folders work: nothing is loaded), or a NeTI concept file's\nsettings (other safetensors files: their metadata and tensors).")
+		fmt.Fprintln(fs.Output(), "usage: neti inspect [flags] DIR_OR_ID|FILE.safetensors\n\nShows a diffusers model's components, configurations and parameter counts\n(configuration-only folders work: nothing is loaded), or a NeTI concept file's\nsettings (other safetensors files: their metadata and tensors).")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("inspect", fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return fmt.Errorf("inspect takes one model folder or id; got %d arguments", fs.NArg())
+		return usageError("inspect", fmt.Errorf("inspect takes one model folder or id; got %d arguments", fs.NArg()))
 	}
 	if st, err := os.Stat(fs.Arg(0)); err == nil && !st.IsDir() {
 		return inspectFile(fs.Arg(0), st.Size(), *asJSON, stdout)

@@ -10,7 +10,7 @@
 //	neti inspect DIR_OR_ID|CONCEPT_FILE
 //	neti toyworld dataset|concepts|render|measure|vocab
 //
-// Run "neti <command> -h" for the flags of each command. The backend is chosen by --backend or the
+// Run "neti <command> --help" for the flags of each command, "neti version" for the version. The backend is chosen by --backend or the
 // GOMLX_BACKEND environment variable; the default, "auto", is XLA on the CPU when its PJRT plugin is
 // installed (scripts/pjrt-cpu.sh), else the pure-Go CPU backend. Each command prints which one runs.
 //
@@ -46,9 +46,6 @@ func main() {
 		os.Exit(128 + int(s))
 	}
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -116,24 +113,37 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"train":      runTrain,
 }
 
-// run is the whole program without process globals, so tests can call it.
+// run is the whole program without process globals, so tests can call it. Help (neti --help, neti
+// <command> --help) goes to stdout and is a success.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return errors.New("no command given")
-		}
+		return errors.New("no command given")
+	}
+	if isHelp(args[0]) || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	if args[0] == "version" || args[0] == "--version" || args[0] == "-version" {
+		return runVersion(stdout)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
+		return fmt.Errorf("unknown command %q: expected one of bench, export, generate, inspect, quickstart, "+
+			"toyworld, train, version\nrun \"neti --help\" for what each does", args[0])
 	}
-	return cmd(ctx, args[1:], stdout, stderr)
+	if err := cmd(ctx, args[1:], stdout, stderr); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
 }
 
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
 const usage = `neti: personalization of Stable Diffusion with NeTI, in Go.
+
+usage: neti <command> [flags]
 
 Commands:
   bench      compare NeTI, its ablations, P+ and TI on the toy-world concepts (fidelity vs editability)
@@ -143,6 +153,7 @@ Commands:
   quickstart learn a shipped toy-world concept on the built-in model and draw a grid (the README's first command)
   toyworld   the procedural toy world: dataset, concepts, render, measure
   train      learn a concept (NeTI, TI or P+) from images of it
+  version    print neti's version and the backend it uses by default (also: neti --version)
 
-Run "neti <command> -h" for its flags.
+Run "neti <command> --help" for its flags.
 `

@@ -46,11 +46,11 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	sampleSteps := fs.Int("num_inference_steps", 20, "denoising steps of each grid image")
 	output := fs.String("output_dir", "quickstart", "folder for the concept, checkpoints, loss log and grid.png")
 	backendName := fs.String("backend", "", backendUsage)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("quickstart", fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return fmt.Errorf("quickstart takes flags only; got arguments %q", fs.Args())
+		return usageError("quickstart", fmt.Errorf("quickstart takes flags only; got arguments %q", fs.Args()))
 	}
 	if err := checkNumbers("quickstart", fs, []string{"max_train_steps", "num_inference_steps"}, nil); err != nil {
 		return err

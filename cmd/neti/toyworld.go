@@ -28,12 +28,10 @@ const toyworldUsage = `usage: neti toyworld <dataset|concepts|render|measure|voc
 
 func runToyworld(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, toyworldUsage)
-		return errors.New("toyworld: no subcommand given")
+		return usageError("toyworld", errors.New("toyworld: no subcommand given: expected dataset, concepts, render, measure or vocab"))
 	}
 	fs := flag.NewFlagSet("toyworld "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, toyworldUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), toyworldUsage+"\nflags:\n"); fs.PrintDefaults() }
 	out := fs.String("out", "", "output folder (dataset, concepts) or PNG file (render)")
 	n := fs.Int("n", 1000, "number of examples (dataset)")
 	seed := fs.Uint64("seed", 0, "random seed (dataset, render --caption)")
@@ -41,7 +39,11 @@ func runToyworld(_ context.Context, args []string, stdout, stderr io.Writer) err
 	sceneJSON := fs.String("scene", "", "scene as JSON (render)")
 	caption := fs.String("caption", "", "caption whose attributes to render (render)")
 	asJSON := fs.Bool("json", false, "print all measurements as JSON (measure)")
-	if err := fs.Parse(args[1:]); err != nil {
+	subArgs := args[1:]
+	if isHelp(args[0]) { // "neti toyworld --help"
+		subArgs = args[:1]
+	}
+	if err := parseFlags("toyworld", fs, subArgs, stdout); err != nil {
 		return err
 	}
 	switch args[0] {
@@ -79,8 +81,8 @@ func runToyworld(_ context.Context, args []string, stdout, stderr io.Writer) err
 			"held_out": toyworld.HeldOutPrompts(), "concepts": toyworld.Concepts(),
 		})
 	}
-	fmt.Fprint(stderr, toyworldUsage)
-	return fmt.Errorf("toyworld: unknown subcommand %q", args[0])
+	return usageError("toyworld", fmt.Errorf("toyworld: unknown subcommand %q: expected dataset, concepts, render, "+
+		"measure or vocab", args[0]))
 }
 
 func toyworldRender(sceneJSON, caption string, seed uint64, out string, stdout io.Writer) error {

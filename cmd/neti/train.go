@@ -44,15 +44,14 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	backendName := fs.String("backend", "", backendUsage)
 	dtype := fs.String("dtype", "float32", "precision of the frozen model: float32, bfloat16 or float16 (the concept trains in float32)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: neti train --pretrained_model_name_or_path DIR --train_data_dir DIR --placeholder_token TOKEN [flags]")
+		fmt.Fprintln(fs.Output(), "usage: neti train --pretrained_model_name_or_path DIR --train_data_dir DIR --placeholder_token TOKEN [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("train", fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		fs.Usage()
-		return fmt.Errorf("train takes flags only; got arguments %q", fs.Args())
+		return usageError("train", fmt.Errorf("train takes flags only; got arguments %q", fs.Args()))
 	}
 	if err := checkNumbers("train", fs, []string{"max_train_steps", "train_batch_size", "gradient_accumulation_steps",
 		"learning_rate", "resolution"}, []string{"checkpointing_steps", "checkpoints_total_limit"}); err != nil {

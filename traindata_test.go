@@ -191,6 +191,24 @@ func TestLoadTrainImagesErrors(t *testing.T) {
 	require.Len(t, data.Notes, 1, "one note for notes.txt, hidden files ignored")
 	assert.Contains(t, data.Notes[0], "notes.txt")
 
+	// Subfolders are not read; they and the other skipped files are named in one note.
+	writeTestImages(t, filepath.Join(mixed, "raw"), 1)
+	require.NoError(t, os.Mkdir(filepath.Join(mixed, "old"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(mixed, "list.csv"), []byte("a,b"), 0o644))
+	require.NoError(t, os.Symlink(filepath.Join(mixed, "raw"), filepath.Join(mixed, "zlink")))
+	data, err = LoadTrainImages([]string{mixed})
+	require.NoError(t, err)
+	assert.Len(t, data.Files, 2, "the subfolders' images are not read")
+	sep := string(filepath.Separator)
+	assert.Equal(t, []string{"skipped 5 entries of " + mixed + ": list.csv, notes.txt (not PNG or JPEG images); old" + sep +
+		", raw" + sep + ", zlink" + sep + " (subfolders: folders are not read recursively; to train on their images too, " +
+		"list them with the folder, e.g. --train_data_dir " + mixed + "," + filepath.Join(mixed, "old") + ")"}, data.Notes)
+	onlyFolders := filepath.Join(dir, "nested")
+	writeTestImages(t, filepath.Join(onlyFolders, "a"), 1)
+	_, err = LoadTrainImages([]string{onlyFolders})
+	assert.ErrorContains(t, err, "no PNG or JPEG image in "+onlyFolders+" (skipped 1 entry of "+onlyFolders+": a"+sep+
+		" (subfolders:", "an image-less folder's error names its subfolder")
+
 	corrupt := writeTestImages(t, filepath.Join(dir, "corrupt"), 1)
 	var buf bytes.Buffer
 	require.NoError(t, png.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8))))

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,7 +45,7 @@ func TestTrainCLI(t *testing.T) {
 	require.NoError(t, err, stderr)
 	assert.Contains(t, stderr, "step 2/2")
 	assert.Contains(t, stderr, "steps/s")
-	assert.Contains(t, stderr, "skipped "+filepath.Join(images, "README.txt"))
+	assert.Contains(t, stderr, "skipped 1 entry of "+images+": README.txt (not PNG or JPEG images)")
 	assert.Contains(t, stdout, "wrote "+filepath.Join(out, "toy.safetensors"))
 	c, err := neti.LoadConcept(filepath.Join(out, "toy.safetensors"))
 	require.NoError(t, err)
@@ -78,4 +79,21 @@ func TestTrainValidationPromptNeedsConcept(t *testing.T) {
 		"--validation_prompt", "a dog in the snow")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `--validation_prompt "a dog in the snow" has neither the placeholder "<toy>" nor {}`)
+}
+
+// TestTrainNamesSkippedSubfolders: neti train on a folder with a subfolder and a text file prints one
+// note naming both (the subfolder with how to include it), before the model loads (the model path does
+// not exist).
+func TestTrainNamesSkippedSubfolders(t *testing.T) {
+	images := writeImages(t)
+	require.NoError(t, os.Mkdir(filepath.Join(images, "more"), 0o755))
+	_, stderr, err := runCLI(t, "train", "--pretrained_model_name_or_path", "/nonexistent/model",
+		"--train_data_dir", images, "--placeholder_token", "<toy>")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "/nonexistent/model")
+	sep := string(filepath.Separator)
+	assert.Equal(t, 1, strings.Count(stderr, "skipped"), "one note: %s", stderr)
+	assert.Contains(t, stderr, "skipped 2 entries of "+images+": README.txt (not PNG or JPEG images); more"+sep+
+		" (subfolders: folders are not read recursively; to train on their images too, list them with the folder, "+
+		"e.g. --train_data_dir "+images+","+filepath.Join(images, "more")+")\n")
 }

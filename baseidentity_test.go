@@ -78,3 +78,25 @@ func TestConceptBaseIdentity(t *testing.T) {
 	assert.Equal(t, []string{`concept "<tiny-toy>" records no base-model identity (made by an older neti, for ` + sd1.Dir +
 		"): only its text-encoder width and layers are checked against " + sd1.Dir}, notes)
 }
+
+// TestResumeRefusesOtherBaseModel: a checkpoint of a run on tiny-sd1 resumed with tiny-sd2 (same width
+// and layers) is refused, naming both models.
+func TestResumeRefusesOtherBaseModel(t *testing.T) {
+	sd1 := tinyPipeline(t)
+	dir := t.TempDir()
+	images := writeTestImages(t, filepath.Join(dir, "images"), 1)
+	out := filepath.Join(dir, "out")
+	_, err := TrainConcept(stdcontext.Background(), sd1, []string{images}, resumeTrainOptions(out, 2))
+	require.NoError(t, err)
+	sd2, err := LoadPipeline(filepath.Join("testdata", "tiny-sd2"), LoadOptions{Backend: "go"})
+	require.NoError(t, err)
+	defer sd2.Close()
+	o := resumeTrainOptions(out, 3)
+	o.ResumeFrom = "latest"
+	_, err = TrainConcept(stdcontext.Background(), sd2, []string{images}, o)
+	require.Error(t, err)
+	for _, want := range []string{"it was trained on " + sd1.Dir, sd2.Dir + " is another base model",
+		"another text-encoder architecture", "resume with the model the run started with"} {
+		assert.Contains(t, err.Error(), want)
+	}
+}

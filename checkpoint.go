@@ -316,15 +316,15 @@ func (t *trainer) resume() error {
 	if err != nil {
 		return err
 	}
-	if saved.Mapper != t.concept.Mapper || saved.Placeholder != t.concept.Placeholder {
-		return fail("its concept (%q, mapper %+v) is not this run's (%q, mapper %+v)", saved.Placeholder, saved.Mapper,
-			t.concept.Placeholder, t.concept.Mapper)
-	}
 	if saved.BaseIdentity != nil && t.concept.BaseIdentity != nil {
 		if why := saved.BaseIdentity.differs(t.concept.BaseIdentity); why != "" {
 			return fail("it was trained on %s, and %s is another base model: %s; resume with the model the run "+
 				"started with", saved.BaseModel, t.p.Dir, why)
 		}
+	}
+	if saved.Mapper != t.concept.Mapper || saved.Placeholder != t.concept.Placeholder {
+		return fail("its concept (%q, mapper %+v) is not this run's (%q, mapper %+v)", saved.Placeholder, saved.Mapper,
+			t.concept.Placeholder, t.concept.Mapper)
 	}
 	if err := t.concept.SetWeights(saved.Weights()); err != nil {
 		return fail("%v", err)

@@ -28,7 +28,7 @@ func TestConceptBaseIdentity(t *testing.T) {
 	require.NotNil(t, c.BaseIdentity, "the file keeps the identity")
 	require.NoError(t, sd1.CheckConcept(c))
 
-	sd2, err := LoadPipeline(filepath.Join("testdata", "tiny-sd2"), LoadOptions{Backend: "go"})
+	sd2, err := LoadPipeline(filepath.Join("testdata", "tiny-sd2"), LoadOptions{})
 	require.NoError(t, err)
 	defer sd2.Close()
 	require.NoError(t, c.Fits(sd2.text.HiddenSize, c.LayerNames), "tiny-sd2 has the same width and layers")
@@ -53,7 +53,7 @@ func TestConceptBaseIdentity(t *testing.T) {
 	require.Len(t, notes, 1)
 	assert.Contains(t, notes[0], `using concept "<tiny-toy>" on another base model, as GenerateOptions.AllowOtherBaseModel asks`)
 
-	half, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go", DType: "bfloat16"})
+	half, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{DType: "bfloat16"})
 	require.NoError(t, err)
 	defer half.Close()
 	assert.NoError(t, half.CheckConcept(c), "tiny-sd1 in bfloat16 is the same base model")
@@ -88,7 +88,7 @@ func TestResumeRefusesOtherBaseModel(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	_, err := TrainConcept(stdcontext.Background(), sd1, []string{images}, resumeTrainOptions(out, 2))
 	require.NoError(t, err)
-	sd2, err := LoadPipeline(filepath.Join("testdata", "tiny-sd2"), LoadOptions{Backend: "go"})
+	sd2, err := LoadPipeline(filepath.Join("testdata", "tiny-sd2"), LoadOptions{})
 	require.NoError(t, err)
 	defer sd2.Close()
 	o := resumeTrainOptions(out, 3)

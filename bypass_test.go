@@ -88,7 +88,7 @@ func conditioningExec(t *testing.T, p *Pipeline, slots int) *context.Exec {
 // norm) on the tiny SD1 text encoder and compares keys and values with transformers' CLIPTextModel hooked
 // as the original NeTI, for one and two placeholders.
 func TestConditioningParity(t *testing.T) {
-	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
 	ref, _ := tensortest.LoadFixture(t, filepath.Join(netiFixtures, "conditioning-tiny-sd1.safetensors"))
@@ -135,7 +135,7 @@ func TestConditioningParity(t *testing.T) {
 // TestConditioningKeysIgnoreBypass checks that the keys do not depend on the bypass vectors (only the
 // values do) and that the states before the placeholder are those of plain CLIP (causal attention).
 func TestConditioningKeysIgnoreBypass(t *testing.T) {
-	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
 	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, ids, pos, words, bypass *graph.Node) []*graph.Node {
@@ -163,7 +163,9 @@ func TestConditioningKeysIgnoreBypass(t *testing.T) {
 	assert.Equal(t, k1, k3, "keys with and without bypass")
 	assert.Equal(t, k3, v3, "without bypass the values are the keys")
 	assert.NotEqual(t, v1[3*32:4*32], v2[3*32:4*32], "values at the placeholder depend on the bypass")
-	assert.Equal(t, plain[:3*32], k1[:3*32], "positions before the placeholder are plain CLIP's")
+	// Two graphs (plain CLIP and the conditioning): bit-identical on SimpleGo, while XLA fuses and orders each
+	// graph's sums its own way (1-2 ulp apart); 1e-5 still fails any use of the bypass or the word there.
+	tensortest.AllCloseFloats(t, plain[:3*32], k1[:3*32], 1e-5, "positions before the placeholder are plain CLIP's")
 	assert.NotEqual(t, plain[3*32:4*32], k1[3*32:4*32], "the placeholder's state comes from the injected word")
 }
 
@@ -262,7 +264,7 @@ func TestBypassGradient(t *testing.T) {
 // TestConditioningGradientReachesMapper checks that the loss on the conditioning of the tiny SD1 text
 // encoder back-propagates to every trainable mapper tensor (finite, nonzero), and not to W.
 func TestConditioningGradientReachesMapper(t *testing.T) {
-	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
 	c, err := NewConcept(smallConfig(8))
@@ -330,7 +332,7 @@ func TestTextualBypassHalf(t *testing.T) {
 // TestEncodeConcepts checks the sampling-time conditioning (mappers on the CPU, encoder batched in chunks)
 // against the single-graph ConceptConditioning on the same rows, step-major, over two chunks.
 func TestEncodeConcepts(t *testing.T) {
-	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
 	c, err := p.InitConcept("<tiny-toy>", "a", 21)
@@ -367,9 +369,10 @@ func TestEncodeConcepts(t *testing.T) {
 	want, err := exec.Exec(tensors.FromFlatDataAndDimensions(allIDs, rows, len(ids)), tensors.FromFlatDataAndDimensions(allPos, rows, 1),
 		tensors.FromFlatDataAndDimensions(ts, rows), tensors.FromFlatDataAndDimensions(ls, rows), tensors.FromFlatDataAndDimensions(keep, rows, 1))
 	require.NoError(t, err)
-	// Same float32 computation in two graphs (the mapper alone on the CPU vs inside the conditioning).
-	tensortest.AllClose(t, want[0], keys, 1e-6, "keys")
-	tensortest.AllClose(t, want[1], values, 1e-6, "values")
+	// Same float32 computation in two graphs (the mapper alone on the CPU vs inside the conditioning): XLA
+	// fuses each graph its own way, a few ulp apart (2e-6 at values near 1); a wrong row moves values by > 1e-2.
+	tensortest.AllClose(t, want[0], keys, 1e-5, "keys")
+	tensortest.AllClose(t, want[1], values, 1e-5, "values")
 
 	c.Truncation = 4
 	_, coarse, err := p.EncodeConcepts(prompt, []*Concept{c}, timesteps[:1])

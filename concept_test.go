@@ -153,7 +153,7 @@ func tensorOf(values []float32, dims ...int) *tensors.Tensor {
 // TestInitConcept creates a concept for the tiny SD1 model: its width, layers and target norm (the norm of
 // the super-category's embedding row, read here straight from the checkpoint) come from the model.
 func TestInitConcept(t *testing.T) {
-	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
 	word := "a"

@@ -18,7 +18,7 @@ import (
 // tinyPipeline loads testdata/tiny-sd1 on the CPU backend.
 func tinyPipeline(t testing.TB) *Pipeline {
 	t.Helper()
-	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
 	return p

@@ -33,7 +33,7 @@ func pipelineCalls(t *testing.T, p *Pipeline) map[string]error {
 // TestClosedPipelineErrors: after Close (twice), every use of the Pipeline returns an error saying it is
 // closed and what to do, not a panic; Backend still answers.
 func TestClosedPipelineErrors(t *testing.T) {
-	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
 	require.NoError(t, err)
 	p.Close()
 	assert.NotPanics(t, p.Close, "a second Close does nothing")

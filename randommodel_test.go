@@ -85,7 +85,7 @@ func TestWriteRandomModel(t *testing.T) {
 	}
 	dst := filepath.Join(t.TempDir(), "model")
 	writeRandomModel(t, src, "", dst)
-	p, err := LoadPipeline(dst, LoadOptions{Backend: "go"})
+	p, err := LoadPipeline(dst, LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
 	out, err := p.Generate(t.Context(), "a photo of a cat", GenerateOptions{Steps: 2})

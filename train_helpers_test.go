@@ -52,10 +52,10 @@ func resumeTrainOptions(out string, steps int) TrainOptions {
 	return o
 }
 
-// loadTiny loads the tiny SD1 pipeline on the CPU.
+// loadTiny loads the tiny SD1 pipeline on the test backend ($GOMLX_BACKEND, else the fastest here).
 func loadTiny(t testing.TB) *Pipeline {
 	t.Helper()
-	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{Backend: "go"})
+	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
 	return p

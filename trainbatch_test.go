@@ -16,7 +16,7 @@ import (
 func TestDrawMicroBatch(t *testing.T) {
 	for _, model := range []string{"tiny-sd1", "tiny-sd2"} {
 		t.Run(model, func(t *testing.T) {
-			p, err := LoadPipeline(filepath.Join("testdata", model), LoadOptions{Backend: "go"})
+			p, err := LoadPipeline(filepath.Join("testdata", model), LoadOptions{})
 			require.NoError(t, err)
 			defer p.Close()
 			images := writeTestImages(t, filepath.Join(t.TempDir(), "images"), 2)

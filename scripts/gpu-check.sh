@@ -12,6 +12,9 @@
 # carry=[".dev/gpu.tar.xz"], timeout_s=540), and the same with "neti" (XLA compiles of the SD 1.5 training
 # graph take minutes: two calls keep each under the per-call limit).
 # Results go to $OUT (or .dev/gpu/out) as gpu-check.log / gpu-neti.log.
+#
+# Rehearsal on this CPU machine, same binaries with only the plugin swapped:
+#   scripts/gpu-check.sh prepare && NETI_GPU_CHECK_PLUGIN=$(scripts/pjrt-cpu.sh) scripts/gpu-check.sh run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.dev/gpu
@@ -23,7 +26,7 @@ prepare() {
   mkdir -p "$bin"
   for pkg in . ./clip ./unet ./diffusion/vae ./diffusion; do
     name=$(basename "$(go list "$pkg")")
-    go test -c -tags 'xla slow' -ldflags '-s -w' -o "$bin/$name.test" "$pkg"
+    go test -c -tags slow -ldflags '-s -w' -o "$bin/$name.test" "$pkg"
   done
   # The working tree that travels is limited to 64 MiB: ship the binaries compressed.
   tar -C "$bin" -cJf "$bin.tar.xz" .
@@ -37,8 +40,9 @@ setup() {
   out="${OUT:-$bin/out}"
   mkdir -p "$out"
   exec > >(tee "$out/$1") 2>&1
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
-  plugin=$(python3 - <<'PY'
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no nvidia-smi"
+  plugin="${NETI_GPU_CHECK_PLUGIN:-}"
+  [ -n "$plugin" ] || plugin=$(python3 - <<'PY'
 import glob, os, importlib.util
 paths = []
 for mod in ("jax_plugins.xla_cuda13", "jax_plugins.xla_cuda12", "jax_plugins"):

@@ -55,7 +55,7 @@ func TestTokenizerMatchesTransformers(t *testing.T) {
 // float32, as the Go loader does, so both sides use identical numbers.
 func TestGenerateMatchesDiffusers(t *testing.T) {
 	ref, prompts, steps, guidance := fixture(t)
-	p, err := neti.LoadPipeline(model.Dir(), neti.LoadOptions{Backend: "go"})
+	p, err := neti.LoadPipeline(model.Dir(), neti.LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
 	for k, prompt := range prompts {

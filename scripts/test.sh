@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:$HOME/.cargo/bin:/usr/local/go/bin"
 CGO_LDFLAGS="-L$(scripts/libtokenizers.sh) ${CGO_LDFLAGS:-}"
 export CGO_LDFLAGS
-scripts/pjrt-cpu.sh >/dev/null || echo "tests run on the pure-Go backend (see above)" >&2
+scripts/pjrt-cpu.sh >/dev/null || echo "without XLA's CPU plugin, only the pure-Go backend can run the tests" >&2
 export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
 echo "backend: $GOMLX_BACKEND" >&2
 # On XLA the root package takes about 13 minutes, more than go test's default limit of 10 per package.

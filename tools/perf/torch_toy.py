@@ -32,6 +32,8 @@ The mapper is a randomly initialised NeTI mapper (its cost does not depend on it
 tools/reference/neti_reference.py (Mapper, fourier, anchor_features), with nested dropout and the bypass
 vectorised; the reference's row-loop versions are used as the oracle of a cheap correctness check.
 
+Timing: each case first runs its warm-up calls, then the cases of a section (training; generation) take
+turns, one timed call each per round, so that a neighbour's load on a shared machine hits them alike.
 JSON goes to stdout (and to --out FILE); progress to stderr.
 """
 
@@ -86,21 +88,30 @@ def summary(times_s, warmup):
             "stdev_ms": round(statistics.stdev(ms), 3) if len(ms) > 1 else 0.0, "runs": len(ms), "warmup": warmup}
 
 
-def timed(fn, runs, warmup):
-    """Wall time of each of `runs` calls after `warmup` untimed ones. cpu_utilisation is the process's CPU time
-    over the wall time of the timed runs: about the thread count when the cores were ours, much less when a
-    neighbour took them (then the wall times are inflated)."""
-    for _ in range(warmup):
-        fn()
-    out = []
-    c0 = time.process_time()
+def timed_interleaved(cases, runs, warmup):
+    """cases: (name, setup, fn). Each fn runs `warmup` untimed times, then the cases take turns, one timed run
+    each per round, `runs` rounds, so that a neighbour's load hits every case alike; setup (processor
+    switches) runs before each call, outside the timer. Returns {name: summary}; cpu_utilisation is the
+    process's CPU time over the wall time of a case's timed runs: about the thread count when the cores were
+    ours, much less when a neighbour took them."""
+    for _, setup, fn in cases:
+        setup()
+        for _ in range(warmup):
+            fn()
+    wall = {name: [] for name, _, _ in cases}
+    cpu = {name: 0.0 for name, _, _ in cases}
     for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    s = summary(out, warmup)
-    s["cpu_utilisation"] = round((time.process_time() - c0) / sum(out), 2)
-    return s
+        for name, setup, fn in cases:
+            setup()
+            c0, t0 = time.process_time(), time.perf_counter()
+            fn()
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name] += time.process_time() - c0
+    out = {}
+    for name, _, _ in cases:
+        out[name] = summary(wall[name], warmup)
+        out[name]["cpu_utilisation"] = round(cpu[name] / sum(wall[name]), 2)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -604,52 +615,45 @@ def main(argv=None):
     assert checks["perlayer_equals_stock_max_abs"] < 1e-4, checks
     assert checks["perlayer_layer6_changes_output"], checks
 
-    # ---- 1. NeTI optimizer step
-    if "neti" in sections:
-        set_processors(toy.unet, toy.layer_modules, states)
-        mapper.train()
-        opt = adamw(list(mapper.parameters()))
-        step = make_neti_step(toy, data, mapper, states, opt, layers)
-        before = [p.detach().clone() for p in mapper.parameters()]
-        loss = step()
-        changed = sum(int(not torch.equal(a, p.detach())) for a, p in zip(before, mapper.parameters()))
-        checks["neti_first_loss"] = float(loss)
-        checks["neti_loss_finite"] = bool(torch.isfinite(loss))
-        checks["neti_mapper_tensors_changed"] = f"{changed}/{len(before)}"
-        assert checks["neti_loss_finite"], "NeTI loss is not finite"
-        assert changed == len(before), f"only {changed}/{len(before)} mapper tensors changed after a step"
-        log("timing neti_step ...")
-        losses = []
-        res["neti_step"] = timed(lambda: losses.append(float(step())), args.train_steps, max(args.train_warmup - 1, 0))
-        checks["neti_mean_loss_timed_steps"] = round(statistics.fmean(losses[-args.train_steps:]), 5)
-        log(f"  neti_step {res['neti_step']['median_ms']} ms median")
-        step16 = make_neti_step(toy, data, mapper, states, opt, layers, passes=layers)
-        log("timing neti_step_16passes ...")
-        res["neti_step_16passes"] = timed(step16, args.train_steps, args.train_warmup)
-        log(f"  neti_step_16passes {res['neti_step_16passes']['median_ms']} ms median")
-        mapper.eval()
-
-    # ---- 2. Textual Inversion step
-    if "ti" in sections:
-        set_processors(toy.unet, toy.layer_modules, None)
-        vec = torch.nn.Parameter(toy.super_embedding.clone())
-        opt = adamw([vec])
-        step = make_ti_step(toy, data, vec, opt)
-        before = vec.detach().clone()
-        loss = step()
-        checks["ti_loss_finite"] = bool(torch.isfinite(loss))
-        checks["ti_vector_changed"] = bool(not torch.equal(before, vec.detach()))
-        log("timing ti_step ...")
-        res["ti_step"] = timed(step, args.train_steps, max(args.train_warmup - 1, 0))
-        log(f"  ti_step {res['ti_step']['median_ms']} ms median")
-
-        set_processors(toy.unet, toy.layer_modules, states)
-        vec = torch.nn.Parameter(toy.super_embedding.clone())
-        opt = adamw([vec])
-        step = make_ti_step(toy, data, vec, opt, states=states, layers=layers)
-        log("timing ti_step_perlayer ...")
-        res["ti_step_perlayer"] = timed(step, args.train_steps, args.train_warmup)
-        log(f"  ti_step_perlayer {res['ti_step_perlayer']['median_ms']} ms median")
+    # ---- 1. + 2. Training steps: NeTI, NeTI with 16 encoder passes, TI, TI through the per-layer path
+    if need_data:
+        train_cases = []
+        if "neti" in sections:
+            set_processors(toy.unet, toy.layer_modules, states)
+            opt = adamw(list(mapper.parameters()))
+            step = make_neti_step(toy, data, mapper, states, opt, layers)
+            before = [p.detach().clone() for p in mapper.parameters()]
+            loss = step()
+            changed = sum(int(not torch.equal(a, p.detach())) for a, p in zip(before, mapper.parameters()))
+            checks["neti_first_loss"] = float(loss)
+            checks["neti_loss_finite"] = bool(torch.isfinite(loss))
+            checks["neti_mapper_tensors_changed"] = f"{changed}/{len(before)}"
+            assert checks["neti_loss_finite"], "NeTI loss is not finite"
+            assert changed == len(before), f"only {changed}/{len(before)} mapper tensors changed after a step"
+            losses = []
+            per_layer = lambda: set_processors(toy.unet, toy.layer_modules, states)  # noqa: E731
+            train_cases.append(("neti_step", per_layer, lambda: losses.append(float(step()))))
+            train_cases.append(("neti_step_16passes", per_layer,
+                                make_neti_step(toy, data, mapper, states, opt, layers, passes=layers)))
+        if "ti" in sections:
+            set_processors(toy.unet, toy.layer_modules, None)
+            vec = torch.nn.Parameter(toy.super_embedding.clone())
+            ti = make_ti_step(toy, data, vec, adamw([vec]))
+            before = vec.detach().clone()
+            loss = ti()
+            checks["ti_loss_finite"] = bool(torch.isfinite(loss))
+            checks["ti_vector_changed"] = bool(not torch.equal(before, vec.detach()))
+            assert checks["ti_loss_finite"] and checks["ti_vector_changed"], checks
+            vec2 = torch.nn.Parameter(toy.super_embedding.clone())
+            train_cases.append(("ti_step", lambda: set_processors(toy.unet, toy.layer_modules, None), ti))
+            train_cases.append(("ti_step_perlayer", lambda: set_processors(toy.unet, toy.layer_modules, states),
+                                make_ti_step(toy, data, vec2, adamw([vec2]), states=states, layers=layers)))
+        log(f"timing {', '.join(c[0] for c in train_cases)} (interleaved, {args.train_steps} steps each) ...")
+        res.update(timed_interleaved(train_cases, args.train_steps, args.train_warmup))
+        if "neti" in sections:
+            checks["neti_mean_loss_timed_steps"] = round(statistics.fmean(losses[-args.train_steps:]), 5)
+        for name, _, _ in train_cases:
+            log(f"  {name} {res[name]['median_ms']} ms median")
 
     # ---- 3. Generation
     if "gen" in sections:
@@ -661,34 +665,39 @@ def main(argv=None):
         assert len(cpos) == 1, f"concept prompt {cprompt!r} must hold the placeholder once"
         cpos = int(cpos[0, 0])
         steps, gs = args.inference_steps, args.guidance
+        sizes = [int(x) for x in args.images_per_prompt.split(",")]
 
         def cond_fn(timesteps):
             return concept_conditioning(toy, mapper, cids[None], cpos, timesteps, layers, TOY["alpha"])
 
         with torch.inference_mode():
             toy.dpm.set_timesteps(steps)
-            result["settings"]["generate"]["timesteps"] = [int(t) for t in toy.dpm.timesteps]
-            log("timing neti_conditioning ...")
-            res["neti_conditioning"] = timed(lambda: cond_fn(toy.dpm.timesteps), args.gen_runs, args.gen_warmup)
-            cached = cond_fn(toy.dpm.timesteps)
-            for n in [int(x) for x in args.images_per_prompt.split(",")]:
-                set_processors(toy.unet, toy.layer_modules, None)
-                log(f"timing gen_plain_{n}img ...")
-                res[f"gen_plain_{n}img"] = timed(lambda: generate(toy, n, steps, gs, args.seed, plain_ids, uncond_ids),
-                                                 args.gen_runs, args.gen_warmup)
-                set_processors(toy.unet, toy.layer_modules, states)
-                log(f"timing gen_neti_{n}img ...")
-                res[f"gen_neti_{n}img"] = timed(lambda: generate(toy, n, steps, gs, args.seed, None, uncond_ids,
-                                                                 cond_fn, states), args.gen_runs, args.gen_warmup)
-                log(f"timing gen_neti_{n}img_cached ...")
-                res[f"gen_neti_{n}img_cached"] = timed(lambda: generate(toy, n, steps, gs, args.seed, None, uncond_ids,
-                                                                        cached, states), args.gen_runs, args.gen_warmup)
-                res[f"gen_{n}img_ratio_neti_over_plain"] = round(
-                    res[f"gen_neti_{n}img"]["median_ms"] / res[f"gen_plain_{n}img"]["median_ms"], 3)
-                res[f"gen_{n}img_ratio_neti_cached_over_plain"] = round(
-                    res[f"gen_neti_{n}img_cached"]["median_ms"] / res[f"gen_plain_{n}img"]["median_ms"], 3)
-                log(f"  plain {res[f'gen_plain_{n}img']['median_ms']} ms, neti {res[f'gen_neti_{n}img']['median_ms']} ms, "
+            timesteps = toy.dpm.timesteps.clone()
+            result["settings"]["generate"]["timesteps"] = [int(t) for t in timesteps]
+            cached = cond_fn(timesteps)
+            plain = lambda: set_processors(toy.unet, toy.layer_modules, None)  # noqa: E731
+            per_layer = lambda: set_processors(toy.unet, toy.layer_modules, states)  # noqa: E731
+            gen_cases = [("neti_conditioning", per_layer, lambda: cond_fn(timesteps))]
+            for n in sizes:
+                gen_cases += [
+                    (f"gen_plain_{n}img", plain,
+                     lambda n=n: generate(toy, n, steps, gs, args.seed, plain_ids, uncond_ids)),
+                    (f"gen_neti_{n}img", per_layer,
+                     lambda n=n: generate(toy, n, steps, gs, args.seed, None, uncond_ids, cond_fn, states)),
+                    (f"gen_neti_{n}img_cached", per_layer,
+                     lambda n=n: generate(toy, n, steps, gs, args.seed, None, uncond_ids, cached, states)),
+                ]
+            log(f"timing {', '.join(c[0] for c in gen_cases)} (interleaved, {args.gen_runs} runs each) ...")
+            res.update(timed_interleaved(gen_cases, args.gen_runs, args.gen_warmup))
+            for n in sizes:
+                for kind in ("neti", "neti_cached"):
+                    name = f"gen_neti_{n}img" + ("_cached" if kind == "neti_cached" else "")
+                    res[f"gen_{n}img_ratio_{kind}_over_plain"] = round(
+                        res[name]["median_ms"] / res[f"gen_plain_{n}img"]["median_ms"], 3)
+                log(f"  {n} image(s): plain {res[f'gen_plain_{n}img']['median_ms']} ms, "
+                    f"neti {res[f'gen_neti_{n}img']['median_ms']} ms, "
                     f"neti cached {res[f'gen_neti_{n}img_cached']['median_ms']} ms")
+            per_layer()
             imgs = generate(toy, 1, steps, gs, args.seed, None, uncond_ids, cached, states)
             checks["gen_neti_image_shape"] = list(imgs.shape)
             checks["gen_neti_image_std"] = round(float(imgs.astype(np.float32).std()), 2)

@@ -137,7 +137,8 @@ func ExportEmbedding(c *Concept, opts ExportOptions) ([]float32, error) {
 }
 
 // ExportConcept writes the concept's single-vector embedding (ExportEmbedding) to path as a safetensors
-// file in opts.Format, float32, with metadata naming the token and how the vector was made.
+// file in opts.Format, float32, with metadata naming the token and how the vector was made. A file already at
+// path is kept as path + ".prevN" (the next free N) before it is replaced.
 func ExportConcept(path string, c *Concept, opts ExportOptions) error {
 	vec, err := ExportEmbedding(c, opts)
 	if err != nil {
@@ -160,6 +161,9 @@ func ExportConcept(path string, c *Concept, opts ExportOptions) error {
 		ts = map[string]*tensors.Tensor{"emb_params": tensors.FromFlatDataAndDimensions(vec, 1, len(vec))}
 	default:
 		ts = map[string]*tensors.Tensor{c.Placeholder: tensors.FromFlatDataAndDimensions(vec, len(vec))}
+	}
+	if _, err := keepHistory(path, false); err != nil {
+		return fmt.Errorf("neti: export %s: keeping the file it would replace: %w", path, err)
 	}
 	if err := safetensors.Write(path, ts, meta); err != nil {
 		return fmt.Errorf("neti: export %s: %w", path, err)

@@ -1,6 +1,7 @@
 package neti
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -134,4 +135,21 @@ func TestExportErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestExportKeepsEarlierFile: exporting twice to one path keeps the first file as path.prev1, byte for byte,
+// and the new file replaces it (here another format, so the contents differ).
+func TestExportKeepsEarlierFile(t *testing.T) {
+	c := exportConcept(t)
+	path := filepath.Join(t.TempDir(), "toy.safetensors")
+	require.NoError(t, ExportConcept(path, c, ExportOptions{Format: FormatDiffusers, Steps: 10}))
+	first, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, ExportConcept(path, c, ExportOptions{Format: FormatA1111, Steps: 10}))
+	kept, err := os.ReadFile(path + ".prev1")
+	require.NoError(t, err, "the first export is kept")
+	assert.Equal(t, first, kept)
+	second, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.NotEqual(t, first, second, "the new export replaced it")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/org/neti/internal/history"
 	"github.com/org/neti/internal/safetensors"
 )
 
@@ -63,7 +64,7 @@ func SaveConcept(path string, c *Concept) error {
 	if err != nil {
 		return fmt.Errorf("neti: save concept %s: %w", path, err)
 	}
-	if _, err := keepHistory(path, false); err != nil {
+	if _, err := history.Keep(path, false); err != nil {
 		return fmt.Errorf("neti: save concept %s: keeping the previous file: %w", path, err)
 	}
 	return safetensors.Write(path, c.Weights(), map[string]string{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/org/neti/internal/history"
 	"github.com/org/neti/internal/safetensors"
 )
 
@@ -162,7 +163,7 @@ func ExportConcept(path string, c *Concept, opts ExportOptions) error {
 	default:
 		ts = map[string]*tensors.Tensor{c.Placeholder: tensors.FromFlatDataAndDimensions(vec, len(vec))}
 	}
-	if _, err := keepHistory(path, false); err != nil {
+	if _, err := history.Keep(path, false); err != nil {
 		return fmt.Errorf("neti: export %s: keeping the file it would replace: %w", path, err)
 	}
 	if err := safetensors.Write(path, ts, meta); err != nil {

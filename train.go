@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/org/neti/diffusion"
+	"github.com/org/neti/internal/history"
 	"github.com/org/neti/unet"
 )
 
@@ -363,7 +364,7 @@ func (t *trainer) run(ctx stdcontext.Context) (*Concept, error) {
 	if o.OutputDir != "" {
 		path := FinalConceptPath(o.OutputDir, o.Placeholder)
 		if _, err := os.Stat(path); err == nil && o.OnNote != nil {
-			if kept, err := nextHistoryPath(path); err == nil {
+			if kept, err := history.Next(path); err == nil {
 				o.OnNote(fmt.Sprintf("note: the earlier %s is kept as %s", path, kept))
 			}
 		}

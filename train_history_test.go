@@ -11,36 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestKeepHistory numbers kept versions after the highest already there, leaves older history (and a
-// legacy ".prev") untouched, copies or moves as asked, and does nothing for a missing path.
-func TestKeepHistory(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "c.safetensors")
-	kept, err := keepHistory(path, false)
-	require.NoError(t, err)
-	assert.Empty(t, kept, "nothing to keep")
-	for name, data := range map[string]string{"c.safetensors": "v4", "c.safetensors.prev": "legacy",
-		"c.safetensors.prev1": "v1", "c.safetensors.prev3": "v3", "c.safetensors.prevx": "other"} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644))
-	}
-	kept, err = keepHistory(path, false)
-	require.NoError(t, err)
-	assert.Equal(t, path+".prev4", kept, "after the highest number, gaps left alone")
-	for name, want := range map[string]string{"c.safetensors": "v4", "c.safetensors.prev4": "v4",
-		"c.safetensors.prev": "legacy", "c.safetensors.prev1": "v1", "c.safetensors.prev3": "v3"} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		require.NoError(t, err)
-		assert.Equal(t, want, string(data), name)
-	}
-	sub := filepath.Join(dir, "validation")
-	require.NoError(t, os.Mkdir(sub, 0o755))
-	kept, err = keepHistory(sub, true)
-	require.NoError(t, err)
-	assert.Equal(t, sub+".prev1", kept)
-	assert.NoDirExists(t, sub, "moved")
-	assert.DirExists(t, kept)
-}
-
 // TestTrainKeepsEarlierRuns trains three runs (no checkpoints, one validation image each) into one
 // folder: the final concept of each earlier run is kept as toy.safetensors.prev1 and .prev2, their loss
 // logs as loss.jsonl.prev1 and .prev2 and their validation images as validation.prev1 and .prev2; the

@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/org/neti"
+	"github.com/org/neti/internal/history"
 )
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	model := fs.String("pretrained_model_name_or_path", "", "diffusers model folder or Hugging Face id in the local cache (default: the built-in toy-world model, "+defaultModel+")")
-	output := fs.String("output", "neti.png", "PNG file to write (several images are written as one grid)")
+	output := fs.String("output", "neti.png", "PNG file to write (several images are written as one grid; an existing one is kept as FILE.prevN)")
 	negative := fs.String("negative_prompt", "", "negative prompt (the unconditional half of guidance)")
 	steps := fs.Int("num_inference_steps", 50, "denoising steps")
 	guidance := fs.Float64("guidance_scale", 7.5, "classifier-free guidance scale (1 disables guidance)")
@@ -87,6 +88,13 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintln(stderr)
 	if err != nil {
 		return err
+	}
+	kept, err := history.Keep(*output, false) // the earlier image stays as --output.prevN
+	if err != nil {
+		return fmt.Errorf("generate: --output %s: keeping the earlier file: %w", *output, err)
+	}
+	if kept != "" {
+		fmt.Fprintf(stderr, "note: the earlier %s is kept as %s\n", *output, kept)
 	}
 	if err := writePNG(*output, grid(images)); err != nil {
 		return err

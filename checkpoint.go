@@ -257,21 +257,21 @@ func checkFreshOutput(dir string) error {
 	return nil
 }
 
-// resolveCheckpoint turns ResumeFrom into a checkpoint folder; a missing one is an error.
-func (t *trainer) resolveCheckpoint() (string, error) {
-	dir := t.opts.ResumeFrom
+// resolveCheckpoint turns o.ResumeFrom into a checkpoint folder; a missing one is an error.
+func resolveCheckpoint(o TrainOptions) (string, error) {
+	dir := o.ResumeFrom
 	if dir == "latest" {
-		steps, err := checkpoints(t.opts.OutputDir)
+		steps, err := checkpoints(o.OutputDir)
 		if err != nil || len(steps) == 0 {
-			return "", fmt.Errorf("neti: train: resume \"latest\": no %s<step> folder in %s: nothing to resume "+
-				"(leave ResumeFrom empty to start a new run)", checkpointPrefix, t.opts.OutputDir)
+			return "", fmt.Errorf("neti: train: TrainOptions.ResumeFrom: resume \"latest\": no %s<step> folder in "+
+				"%s: nothing to resume (leave ResumeFrom empty to start a new run)", checkpointPrefix, o.OutputDir)
 		}
-		dir = filepath.Join(t.opts.OutputDir, fmt.Sprintf("%s%d", checkpointPrefix, steps[len(steps)-1]))
+		dir = filepath.Join(o.OutputDir, fmt.Sprintf("%s%d", checkpointPrefix, steps[len(steps)-1]))
 	}
 	for _, name := range []string{checkpointJSON, checkpointTensors, checkpointConcept} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return "", fmt.Errorf("neti: train: resume from %s: %w: expected a %s<step> folder written by "+
-				"training", dir, err, checkpointPrefix)
+			return "", fmt.Errorf("neti: train: TrainOptions.ResumeFrom: resume from %s: %w: expected a %s<step> "+
+				"folder written by training, or \"latest\"", dir, err, checkpointPrefix)
 		}
 	}
 	return dir, nil
@@ -279,7 +279,7 @@ func (t *trainer) resolveCheckpoint() (string, error) {
 
 // resume restores the concept, optimizer, step and random states of a checkpoint.
 func (t *trainer) resume() error {
-	dir, err := t.resolveCheckpoint()
+	dir, err := resolveCheckpoint(t.opts)
 	if err != nil {
 		return err
 	}

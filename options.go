@@ -38,6 +38,10 @@ func (o LoadOptions) withDefaults() LoadOptions {
 	return o
 }
 
+// Validate checks the options as LoadPipeline does first (DType, Variant), without loading anything. The
+// error names the field.
+func (o LoadOptions) Validate() error { return o.withDefaults().validate() }
+
 func (o LoadOptions) validate() error {
 	switch o.DType {
 	case "float32", "bfloat16", "float16":
@@ -115,8 +119,43 @@ func (o GenerateOptions) withDefaults() GenerateOptions {
 	return o
 }
 
+// Validate checks, without a model, what the options alone decide (Generate checks them again with the
+// model, which adds the multiple Width and Height must have and the concepts' fit): each field's range
+// once defaults apply, and Width and Height not negative (0 is the model's size). Callers such as neti
+// generate use it to refuse bad options before a model loads. The error names the field.
+func (o GenerateOptions) Validate() error {
+	o = o.withDefaults()
+	for _, side := range []struct {
+		name  string
+		value int
+	}{{"Width", o.Width}, {"Height", o.Height}} {
+		if side.value < 0 {
+			return fmt.Errorf("neti: GenerateOptions.%s is %d; expected a positive multiple of the model's size "+
+				"multiple (64 for SD), or 0 for the model's size", side.name, side.value)
+		}
+	}
+	return o.validateOptions()
+}
+
 // validate checks the options once defaults are applied; multiple is the pixel multiple sizes must have.
 func (o GenerateOptions) validate(multiple int) error {
+	if err := o.validateOptions(); err != nil {
+		return err
+	}
+	for _, side := range []struct {
+		name  string
+		value int
+	}{{"Width", o.Width}, {"Height", o.Height}} {
+		if side.value <= 0 || side.value%multiple != 0 {
+			return fmt.Errorf("neti: GenerateOptions.%s is %d; expected a positive multiple of %d for this model",
+				side.name, side.value, multiple)
+		}
+	}
+	return nil
+}
+
+// validateOptions checks what needs no model once defaults are applied.
+func (o GenerateOptions) validateOptions() error {
 	if o.Steps < 1 {
 		return fmt.Errorf("neti: GenerateOptions.Steps is %d; expected at least 1 (at most the schedule's num_train_timesteps)", o.Steps)
 	}
@@ -132,15 +171,6 @@ func (o GenerateOptions) validate(multiple int) error {
 	}
 	if !slices.Contains(Samplers, o.Sampler) {
 		return fmt.Errorf("neti: GenerateOptions.Sampler is %q; expected one of %s", o.Sampler, strings.Join(Samplers, ", "))
-	}
-	for _, side := range []struct {
-		name  string
-		value int
-	}{{"Width", o.Width}, {"Height", o.Height}} {
-		if side.value <= 0 || side.value%multiple != 0 {
-			return fmt.Errorf("neti: GenerateOptions.%s is %d; expected a positive multiple of %d for this model",
-				side.name, side.value, multiple)
-		}
 	}
 	return nil
 }

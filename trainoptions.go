@@ -214,8 +214,38 @@ func (o TrainOptions) withDefaults(nativeResolution int) TrainOptions {
 	return o
 }
 
+// Validate checks, without a model, what the options alone decide (TrainConcept checks them again with
+// the model, which adds the Resolution's multiple, the SuperCategory's tokens and the templates' words):
+// each field's range once defaults apply, and that ResumeFrom names a checkpoint folder (or, with
+// "latest", that OutputDir holds one). Callers such as neti train use it to refuse bad options before a
+// model loads. The error names the field.
+func (o TrainOptions) Validate() error {
+	o = o.withDefaults(0) // Resolution 0 stays "the model's"
+	if err := o.validateOptions(); err != nil {
+		return err
+	}
+	if o.ResumeFrom != "" {
+		if _, err := resolveCheckpoint(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // validate checks the options once defaults are applied; multiple is the pixel multiple of the model.
 func (o TrainOptions) validate(multiple int) error {
+	if err := o.validateOptions(); err != nil {
+		return err
+	}
+	if o.Resolution <= 0 || o.Resolution%multiple != 0 {
+		return fmt.Errorf("neti: train: TrainOptions.Resolution is %d: expected a positive multiple of %d for this model",
+			o.Resolution, multiple)
+	}
+	return nil
+}
+
+// validateOptions checks what needs no model once defaults are applied (Resolution 0: the model's).
+func (o TrainOptions) validateOptions() error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("neti: train: TrainOptions."+format, args...)
 	}
@@ -244,8 +274,9 @@ func (o TrainOptions) validate(multiple int) error {
 			return fail("%s is %d: expected %d to %d", f.name, f.v, f.lo, f.hi)
 		}
 	}
-	if o.Resolution <= 0 || o.Resolution%multiple != 0 {
-		return fail("Resolution is %d: expected a positive multiple of %d for this model", o.Resolution, multiple)
+	if o.Resolution < 0 {
+		return fail("Resolution is %d: expected a positive multiple of the model's size multiple (64 for SD), or 0 "+
+			"for the model's own", o.Resolution)
 	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	for _, f := range []struct {

@@ -60,34 +60,41 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 
-	var concepts []*neti.Concept
+	// The options the input alone decides are checked before the model loads, errors naming the flags.
+	loadOpts := neti.LoadOptions{Backend: *backendName, DType: *dtype}
+	opts := neti.GenerateOptions{
+		NegativePrompt: *negative, Steps: *steps, GuidanceScale: *guidance, Width: *width, Height: *height,
+		Seed: *seed, NumImages: *num, Sampler: *sampler, Truncation: *truncation, AllowOtherBaseModel: *otherBase,
+		OnStep: func(step, total int) { fmt.Fprintf(stderr, "\rstep %d/%d", step, total) },
+		OnNote: func(note string) { fmt.Fprintln(stderr, "note:", flagText(note)) },
+	}
+	if err := loadOpts.Validate(); err != nil {
+		return flagError("generate", err)
+	}
+	if err := opts.Validate(); err != nil {
+		return flagError("generate", err)
+	}
 	for _, path := range conceptFiles {
 		c, err := neti.LoadConcept(path)
 		if err != nil {
 			return err
 		}
-		concepts = append(concepts, c)
+		opts.Concepts = append(opts.Concepts, c)
 	}
 
 	start := time.Now()
-	p, err := loadPipeline(*model, neti.LoadOptions{Backend: *backendName, DType: *dtype})
+	p, err := loadPipeline(*model, loadOpts)
 	if err != nil {
-		return err
+		return flagError("generate", err)
 	}
 	defer p.Close()
 	fmt.Fprintf(stderr, "loaded %s on %s in %s\n", p.Dir, p.Backend(), time.Since(start).Round(time.Millisecond))
 
 	start = time.Now()
-	images, err := p.Generate(ctx, fs.Arg(0), neti.GenerateOptions{
-		NegativePrompt: *negative, Steps: *steps, GuidanceScale: *guidance, Width: *width, Height: *height,
-		Seed: *seed, NumImages: *num, Sampler: *sampler, Concepts: concepts, Truncation: *truncation,
-		AllowOtherBaseModel: *otherBase,
-		OnStep:              func(step, total int) { fmt.Fprintf(stderr, "\rstep %d/%d", step, total) },
-		OnNote:              func(note string) { fmt.Fprintln(stderr, "note:", note) },
-	})
+	images, err := p.Generate(ctx, fs.Arg(0), opts)
 	fmt.Fprintln(stderr)
 	if err != nil {
-		return err
+		return flagError("generate", err)
 	}
 	kept, err := history.Keep(*output, false) // the earlier image stays as --output.prevN
 	if err != nil {

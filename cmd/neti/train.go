@@ -106,14 +106,22 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	inputs := strings.Split(*data, ",")
 
-	// The data first: a bad folder is reported before the model loads.
+	// The options and the data first: what the input alone decides is reported before the model loads,
+	// errors naming the flags.
+	loadOpts := neti.LoadOptions{Backend: *backendName, DType: *dtype}
+	if err := loadOpts.Validate(); err != nil {
+		return flagError("train", err)
+	}
+	if err := opts.Validate(); err != nil {
+		return flagError("train", err)
+	}
 	images, err := neti.LoadTrainImages(inputs)
 	if err != nil {
-		return err
+		return flagError("train", err)
 	}
 	printed := make(map[string]bool) // the data's notes, printed now and repeated by the library
 	for _, note := range images.Notes {
-		fmt.Fprintln(stderr, note)
+		fmt.Fprintln(stderr, flagText(note))
 		printed[note] = true
 	}
 	midLine := false // a progress line is drawn without its newline
@@ -125,12 +133,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintln(stderr)
 			midLine = false
 		}
-		fmt.Fprintln(stderr, note)
+		fmt.Fprintln(stderr, flagText(note))
 	}
 	start := time.Now()
-	p, err := neti.LoadPipeline(*model, neti.LoadOptions{Backend: *backendName, DType: *dtype})
+	p, err := neti.LoadPipeline(*model, loadOpts)
 	if err != nil {
-		return err
+		return flagError("train", err)
 	}
 	defer p.Close()
 	fmt.Fprintf(stderr, "loaded %s on %s in %s; %d training images\n", p.Dir, p.Backend(),
@@ -159,7 +167,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"with the command above", stopped.Cause, stopped.Step, stopped.Total, stopped.Checkpoint)}
 	}
 	if err != nil {
-		return err
+		return flagError("train", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s, %q, %s)\n", neti.FinalConceptPath(*output, c.Placeholder), *method, c.Placeholder,
 		time.Since(start).Round(time.Second))

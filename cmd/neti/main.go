@@ -4,7 +4,7 @@
 // Usage:
 //
 //	neti quickstart [--concept tealstar] [--output_dir quickstart]
-//	neti train --pretrained_model_name_or_path DIR --train_data_dir DIR --placeholder_token TOKEN [flags]
+//	neti train [--pretrained_model_name_or_path DIR] --train_data_dir DIR --placeholder_token TOKEN [flags]
 //	neti generate --pretrained_model_name_or_path DIR_OR_ID [--concept FILE] [flags] "prompt"
 //	neti export --concept FILE --format diffusers|a1111
 //	neti inspect DIR_OR_ID|CONCEPT_FILE

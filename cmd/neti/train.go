@@ -18,7 +18,7 @@ import (
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("pretrained_model_name_or_path", "", "diffusers model folder or Hugging Face id in the local cache")
+	model := fs.String("pretrained_model_name_or_path", "", "diffusers model folder or Hugging Face id in the local cache (default: the built-in toy-world model, "+defaultModel+", with --preset toy and the images' shape as --initializer_token)")
 	data := fs.String("train_data_dir", "", "folder of PNG/JPEG images of the concept (comma-separated folders or files)")
 	placeholder := fs.String("placeholder_token", "", "new token for the concept, e.g. \"<cat-toy>\"")
 	initializer := fs.String("initializer_token", "object", "one-token super-category word (sets the norm; TI/P+ start from it)")
@@ -44,7 +44,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	backendName := fs.String("backend", "", backendUsage)
 	dtype := fs.String("dtype", "float32", "precision of the frozen model: float32, bfloat16 or float16 (the concept trains in float32)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: neti train --pretrained_model_name_or_path DIR --train_data_dir DIR --placeholder_token TOKEN [flags]")
+		fmt.Fprintln(fs.Output(), "usage: neti train [--pretrained_model_name_or_path DIR] --train_data_dir DIR --placeholder_token TOKEN [flags]")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags("train", fs, args, stdout); err != nil {
@@ -58,10 +58,32 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	for _, req := range []struct{ flag, value string }{
-		{"pretrained_model_name_or_path", *model}, {"train_data_dir", *data}, {"placeholder_token", *placeholder},
+		{"train_data_dir", *data}, {"placeholder_token", *placeholder},
 	} {
 		if req.value == "" {
 			return fmt.Errorf("train: --%s is required", req.flag)
+		}
+	}
+	inputs := strings.Split(*data, ",")
+
+	// The data first: a bad folder is reported before the model loads (and the built-in model's defaults
+	// read the images).
+	images, err := neti.LoadTrainImages(inputs)
+	if err != nil {
+		return flagError("train", err)
+	}
+	printed := make(map[string]bool) // the data's notes, printed now and repeated by the library
+	for _, note := range images.Notes {
+		fmt.Fprintln(stderr, flagText(note))
+		printed[note] = true
+	}
+	if isBuiltinModel(*model) {
+		notes, err := toyDefaults(fs, preset, initializer, images.Files)
+		if err != nil {
+			return err
+		}
+		for _, note := range notes {
+			fmt.Fprintln(stderr, note)
 		}
 	}
 
@@ -104,25 +126,14 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*scaleLR {
 		opts.NoScaleLR = true
 	}
-	inputs := strings.Split(*data, ",")
 
-	// The options and the data first: what the input alone decides is reported before the model loads,
-	// errors naming the flags.
+	// The options: what the input alone decides is reported before the model loads, errors naming the flags.
 	loadOpts := neti.LoadOptions{Backend: *backendName, DType: *dtype}
 	if err := loadOpts.Validate(); err != nil {
 		return flagError("train", err)
 	}
 	if err := opts.Validate(); err != nil {
 		return flagError("train", err)
-	}
-	images, err := neti.LoadTrainImages(inputs)
-	if err != nil {
-		return flagError("train", err)
-	}
-	printed := make(map[string]bool) // the data's notes, printed now and repeated by the library
-	for _, note := range images.Notes {
-		fmt.Fprintln(stderr, flagText(note))
-		printed[note] = true
 	}
 	midLine := false // a progress line is drawn without its newline
 	opts.OnNote = func(note string) {
@@ -136,7 +147,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, flagText(note))
 	}
 	start := time.Now()
-	p, err := neti.LoadPipeline(*model, loadOpts)
+	p, err := loadPipeline(*model, loadOpts)
 	if err != nil {
 		return flagError("train", err)
 	}

@@ -60,6 +60,18 @@ report = {
         "text_encoder_2_prompts_s": {k.split("/")[1]: v["ns/op"] / 1e9 for k, v in sd15.items() if "TextEncoder" in k},
     },
 }
+def sd15_step(path):
+    """The SD 1.5 NeTI step benchmark: seconds per step, peak RSS (GB), the run's conditions (last line)."""
+    text = open(os.path.join(RAW, path)).read()
+    ns = float(re.search(r"\s(\d+) ns/op", text).group(1))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1)) * 1024 / 1e9
+    return {"s_per_step": ns / 1e9, "peak_rss_gb": rss, "conditions": text.strip().splitlines()[-1]}
+
+
+report["sd15_xla_cpu"]["neti_step_512px_batch2"] = {
+    name: sd15_step(f"sd15-neti-step-{name}.txt")
+    for name in ("fp32", "fp32-idle", "fp32-arena2", "bf16-arena2")
+}
 report["ratios"] = {
     "neti_step_go_over_xla": neti_step["go"] / neti_step["xla"],
     "neti_step_xla_over_pytorch_median": neti_step["xla"] / report["toy"]["neti_optimizer_step_s"]["pytorch_cpu_median"],

@@ -13,25 +13,14 @@ import (
 // (Rabe & Staats 2021; FlashAttention's recomputation) at the granularity of query chunks, in the graph.
 //
 // GoMLX's automatic differentiation would keep every chunk's probabilities for the backward pass, so the
-// forward runs on stopped gradients and the gradient is supplied by hand: a zero-valued carrier
-// (q − q, k − k, v − v, packed) is added to the output through an identity whose custom VJP receives the
-// output's adjoint dO and returns the chunked backward's dq, dk and dv, which then flow into q, k and v
-// through the carrier's subtractions.
+// forward runs on stopped gradients and withGradient supplies dq, dk and dv from chunkedBackward.
 func chunkedAttention(qh, kh, vh *graph.Node, rows int) *graph.Node {
 	q, k, v := graph.StopGradient(qh), graph.StopGradient(kh), graph.StopGradient(vh)
 	out := chunkedForward(q, k, v, rows) // [B, H, Lq, hd]
-	outDims := out.Shape().Dimensions
-	nq := qh.Shape().Size()
-	flat := func(x *graph.Node) *graph.Node { return graph.Reshape(x, x.Shape().Size()) }
-	// [nq + 2·nk], all zeros
-	packed := graph.Concatenate([]*graph.Node{
-		flat(graph.Sub(qh, q)), flat(graph.Sub(kh, k)), flat(graph.Sub(vh, v))}, 0)
-	carrier := graph.IdentityWithCustomGradient(packed, func(_, adjoint *graph.Node) *graph.Node {
-		dOut := graph.Reshape(graph.Slice(adjoint, graph.AxisRange(0, nq)), outDims...)
+	return withGradient(out, []*graph.Node{qh, kh, vh}, func(dOut *graph.Node) []*graph.Node {
 		dq, dk, dv := chunkedBackward(q, k, v, out, dOut, rows)
-		return graph.Concatenate([]*graph.Node{flat(dq), flat(dk), flat(dv)}, 0)
+		return []*graph.Node{dq, dk, dv}
 	})
-	return graph.Add(out, graph.Reshape(graph.Slice(carrier, graph.AxisRange(0, nq)), outDims...))
 }
 
 // queryChunks calls fn with the bounds [start, end) of each chunk of rows query rows out of lq.
@@ -44,16 +33,6 @@ func queryChunks(lq, rows int, fn func(start, end int)) {
 // rowsOf slices query rows [start, end) of x [B, H, L, ·].
 func rowsOf(x *graph.Node, start, end int) *graph.Node {
 	return graph.SliceAxis(x, 2, graph.AxisRange(start, end))
-}
-
-// after returns x with a data dependency on dep that does not change its value (x + 0·Σdep), so that XLA
-// cannot compute x before dep. Without it XLA's scheduler is free to compute every chunk's scores at once
-// (they depend only on q and k), and in the backward pass as soon as q and k exist, i.e. during the forward
-// pass: all chunks of all layers alive together, the memory this file exists to save. XLA does not fold
-// a floating-point 0·y to 0 (y may be NaN), so the dependency survives its optimisations; it costs one
-// reduction of dep.
-func after(x, dep *graph.Node) *graph.Node {
-	return graph.Add(x, graph.MulScalar(graph.ReduceAllSum(dep), 0))
 }
 
 // chunkedForward is attentionHeads(q, k, v, nil), rows query rows at a time, each chunk after the

@@ -61,17 +61,19 @@ func jittered(name string, j HSLJitter) rgbF {
 	return fromHSL(h+clampTo(j.DH, -nc.dh, nc.dh), s+clampTo(j.DS, nc.ds0, nc.ds1), l+clampTo(j.DL, -nc.dl, nc.dl))
 }
 
-// Attributes are coarse attribute values, as named in captions; an empty field means "not given".
+// Attributes are attribute values as named in captions: the coarse ones and the fine words; an empty
+// field means "not given".
 type Attributes struct {
-	Shape      string `json:"shape,omitempty"`
-	Color      string `json:"color,omitempty"`
-	Pattern    string `json:"pattern,omitempty"`
-	Size       string `json:"size,omitempty"`
-	Position   string `json:"position,omitempty"`
-	Background string `json:"background,omitempty"`
+	Shape      string    `json:"shape,omitempty"`
+	Color      string    `json:"color,omitempty"`
+	Pattern    string    `json:"pattern,omitempty"`
+	Size       string    `json:"size,omitempty"`
+	Position   string    `json:"position,omitempty"`
+	Background string    `json:"background,omitempty"`
+	Fine       FineWords `json:"fine,omitzero"`
 }
 
-// fields lists the attribute names and pointers to their values, in a fixed order.
+// fields lists the coarse attribute names and pointers to their values, in a fixed order.
 func (a *Attributes) fields() []struct {
 	name string
 	v    *string
@@ -89,6 +91,10 @@ func (a *Attributes) fields() []struct {
 // object colour.
 func (a Attributes) Valid() bool {
 	ok := func(v string, set []string) bool { return v == "" || slices.Contains(set, v) }
+	f := a.Fine
 	return ok(a.Shape, Shapes) && ok(a.Color, Colors) && ok(a.Pattern, Patterns) && ok(a.Size, Sizes) &&
-		ok(a.Position, Positions) && ok(a.Background, Colors) && (a.Color == "" || a.Color != a.Background)
+		ok(a.Position, Positions) && ok(a.Background, Colors) && (a.Color == "" || a.Color != a.Background) &&
+		ok(f.Hue, Hues) && ok(f.Shade, Shades) && ok(f.Outline, Outlines) && ok(f.OutlineWidth, OutlineWidths) &&
+		ok(f.Mark, Marks) && ok(f.MarkColor, MarkColors) && ok(f.Tilt, Tilts) && ok(f.TiltAmount, TiltAmounts) &&
+		ok(f.PatternTone, PatternTones) && ok(f.PatternScale, PatternScales)
 }

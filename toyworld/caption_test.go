@@ -92,7 +92,7 @@ func TestSceneForCaption(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	s, err := SceneForCaption("a large red striped star on a blue background, on the left", rng)
 	require.NoError(t, err)
-	assert.Equal(t, Attributes{"star", "red", "striped", "large", "left", "blue"}, s.Attributes())
+	assert.Equal(t, Attributes{Shape: "star", Color: "red", Pattern: "striped", Size: "large", Position: "left", Background: "blue"}, s.Attributes())
 	assert.Equal(t, s.Attributes(), Classify(Render(s)), "rendered caption scene must classify back")
 	_, err = SceneForCaption("a red thing", rng)
 	assert.Error(t, err)

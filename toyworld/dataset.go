@@ -154,9 +154,9 @@ func writeJSONL(path string, examples []Example) error {
 	return f.Close()
 }
 
-// SceneForCaption draws a random scene (RandomScene with rng) and sets the coarse attributes the
-// caption names (ParseCaption). It fails when the caption names no shape or names the same colour for
-// the object and the background.
+// SceneForCaption draws a random scene (RandomScene with rng) and sets the attributes the caption names
+// (ParseCaption): the coarse ones, and each fine word's representative value (the middle of its range).
+// It fails when the caption names no shape or names the same colour for the object and the background.
 func SceneForCaption(caption string, rng *rand.Rand) (Scene, error) {
 	a := ParseCaption(caption)
 	if a.Shape == "" || !a.Valid() {
@@ -173,5 +173,57 @@ func SceneForCaption(caption string, rng *rand.Rand) (Scene, error) {
 			s.Color = other(s.Background)
 		}
 	}
+	applyFine(&s, a.Fine)
 	return s, nil
+}
+
+// HeldOutFinePrompts returns two prompts per held-out triple that name every fine attribute, the values
+// cycled so that each word is asked for in several prompts: medium or large objects (so that a mark
+// fits), a pattern other than plain (so that it has a tone and a scale), no outline colour equal to the
+// background and a mark colour at least 40 (Lab) from the object's.
+func HeldOutFinePrompts() []Prompt {
+	var out []Prompt
+	k := 0
+	for i, t := range HeldOutTriples {
+		for j := range 2 {
+			a := Attributes{Shape: t[0], Color: t[1], Background: t[2], Size: Sizes[1+(i+j)%2], Pattern: Patterns[1+k%3]}
+			f := &a.Fine
+			if t[1] != "white" && t[1] != "black" {
+				f.Hue = Hues[k%2]
+			}
+			f.Shade = Shades[(k/2)%2]
+			f.Outline = Outlines[k%4]
+			if f.Outline == t[2] || (f.Outline == "dark" && t[1] == "black") {
+				f.Outline = Outlines[(k+1)%4]
+			}
+			if f.Outline != "none" {
+				f.OutlineWidth = OutlineWidths[(k/4)%2]
+			}
+			f.Mark = Marks[k%3]
+			if f.Mark != "none" {
+				f.MarkColor = MarkColors[k%2]
+				if DeltaE(markColor(f.MarkColor).lab(), colorTable[t[1]].base.Lab()) < 40 {
+					f.MarkColor = MarkColors[(k+1)%2]
+				}
+			}
+			if t[0] != "circle" {
+				f.Tilt = Tilts[(k+j)%3]
+				if f.Tilt != "upright" {
+					f.TiltAmount = TiltAmounts[(k/3)%2]
+				}
+			}
+			f.PatternTone = PatternTones[(k+1)%2]
+			switch t[1] { // a pattern must differ from its object: lighter than black, darker than white
+			case "white":
+				f.PatternTone = "dark"
+			case "black":
+				f.PatternTone = "light"
+			}
+			f.PatternScale = PatternScales[(k/2+1)%2]
+			rng := rand.New(rand.NewPCG(uint64(k), 17))
+			out = append(out, Prompt{Describe(a, rng), a})
+			k++
+		}
+	}
+	return out
 }

@@ -43,6 +43,7 @@ type Measurement struct {
 	PatternC4       float64 `json:"pattern_c4"`       // |Σ w e^{4iθ}| / Σ w: stripes and checkers high, dots low
 	PatternAngle    float64 `json:"pattern_angle"`    // stripe direction, degrees in [0, 180), image frame, y up
 	PatternDensity  float64 `json:"pattern_density"`  // Σ|∇| / (contrast · pixels): ≈ 2/period for stripes
+	PatternPeriod   float64 `json:"pattern_period"`   // 1/|f| of the strongest spatial frequency (dominantPeriod); 0 when plain
 	PatternTone     float64 `json:"pattern_tone"`     // L*(pattern pixels) − L*(Color): lighter > 0, darker < 0
 }
 

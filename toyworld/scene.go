@@ -88,9 +88,9 @@ func markColor(name string) rgbF {
 	return pureWhite
 }
 
-// Attributes returns the scene's coarse attributes.
+// Attributes returns the scene's coarse attributes (Fine empty; see FineWords).
 func (s Scene) Attributes() Attributes {
-	return Attributes{s.Shape, s.Color, s.Pattern, s.Size, s.Position, s.Background}
+	return Attributes{Shape: s.Shape, Color: s.Color, Pattern: s.Pattern, Size: s.Size, Position: s.Position, Background: s.Background}
 }
 
 // WithContext returns a copy of s with the given non-empty coarse attributes replaced (fine attributes kept).

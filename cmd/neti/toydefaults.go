@@ -43,7 +43,7 @@ func toyDefaults(fs *flag.FlagSet, preset, initializer *string, files []string) 
 	}
 	shapes := strings.Join(toyworld.Shapes, ", ")
 	if given["initializer_token"] {
-		if !slices.Contains(toyworld.Vocabulary(), strings.ToLower(*initializer)) {
+		if !slices.Contains(toyworld.CoarseVocabulary(), strings.ToLower(*initializer)) {
 			return nil, fmt.Errorf("train: --initializer_token %q is not a word of the built-in toy model: expected "+
 				"the concept's shape, one of %s (or leave the flag out to use the shape its images show)",
 				*initializer, shapes)

@@ -39,7 +39,7 @@ def main():
     pipe.set_progress_bar_config(disable=True)
     out = {}
     for k, prompt in enumerate(PROMPTS):
-        init = torch.randn((1, 4, 16, 16), generator=torch.Generator().manual_seed(100 + k))
+        init = torch.randn((1, pipe.unet.config.in_channels, 16, 16), generator=torch.Generator().manual_seed(100 + k))
         out[f"p{k}.ids"] = pipe.tokenizer([prompt], padding="max_length", max_length=77,
                                           return_tensors="pt").input_ids.to(torch.int32)
         out[f"p{k}.latents_init"] = init

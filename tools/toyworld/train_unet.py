@@ -16,17 +16,38 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 import common
 import ddp
 
-# The attribute words of toyworld/attributes.go (colour words name the object's colour, or the background's
-# when "background" follows).
+# The attribute words of toyworld/attributes.go and toyworld/finewords.go. Some words serve several
+# attributes and the next word tells which (as toyworld.ParseCaption reads them): a colour word names the
+# background before "background", the outline before "outline", the mark before "dot" or "ring", else the
+# object; "light" and "dark" name the pattern's tone before "stripes", "dots" or "checker", the outline
+# before "outline", else the object's shade.
 COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black"]
 SHAPES = ["circle", "square", "triangle", "star", "heart", "cross", "diamond", "moon"]
 SIZES = ["small", "medium", "large"]
 POSITIONS = ["center", "left", "right", "top", "bottom"]
+PATTERN_NOUNS = ["stripes", "dots", "checker"]
+
+# attribute → (its words, the rule on the next word: None, ("in", words) or ("not_in", words)).
+ATTRIBUTES = dict(
+    shape=(SHAPES, None), size=(SIZES, None), position=(POSITIONS, None),
+    color=(COLORS, ("not_in", ["background", "outline", "dot", "ring"])),
+    background=(COLORS, ("in", ["background"])),
+    hue=(["warm", "cool"], None),
+    shade=(["light", "dark"], ("not_in", PATTERN_NOUNS + ["outline"])),
+    outline=(["no", "black", "white", "dark"], ("in", ["outline"])),
+    outline_width=(["thin", "thick"], None),
+    mark=(["mark", "dot", "ring"], None),  # "mark" occurs only in "no mark"
+    mark_color=(["white", "black"], ("in", ["dot", "ring"])),
+    tilt=(["upright", "clockwise", "anticlockwise"], None),
+    tilt_amount=(["slightly", "strongly"], None),
+    pattern_tone=(["light", "dark"], ("in", PATTERN_NOUNS)),
+    pattern_scale=(["fine", "coarse"], None),
+)
 
 
-def build(tok, channels="", norm_groups=0):
+def build(tok, channels="", norm_groups=0, latent_channels=4):
     """The text encoder and UNet of common's configurations; channels ("32,64,64,64") and norm_groups
-    override the UNet's block_out_channels and norm_num_groups."""
+    override the UNet's block_out_channels and norm_num_groups, latent_channels its in and out channels."""
     cfg = dict(common.TEXT_CONFIG)
     cfg.update(vocab_size=len(tok), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
                pad_token_id=tok.pad_token_id)
@@ -36,6 +57,7 @@ def build(tok, channels="", norm_groups=0):
         ucfg["block_out_channels"] = [int(c) for c in channels.split(",")]
     if norm_groups:
         ucfg["norm_num_groups"] = norm_groups
+    ucfg["in_channels"] = ucfg["out_channels"] = latent_channels
     unet = UNet2DConditionModel(**ucfg)
     return text, unet
 
@@ -69,10 +91,12 @@ def main():
                     help="start the text encoder (weights and EMA) from another run's ckpt.pt; the UNet starts fresh")
     ap.add_argument("--init_from", default="", help="start from the weights (and EMA) of another run's ckpt.pt")
     ap.add_argument("--attr_aux", type=float, default=0.0,
-                    help="weight of an auxiliary loss that makes every text state after the shape, size, position, "
-                         "colour or background word predict that word (linear heads, trained with the text encoder, not exported)")
+                    help="weight of an auxiliary loss that makes every text state after an attribute word (the shape, "
+                         "size, position, colour, background and, with --aux_attributes, fine words) predict that word "
+                         "(linear heads, trained with the text encoder, not exported)")
     ap.add_argument("--aux_attributes", default="shape,size,position,color,background",
-                    help="the attributes of --attr_aux (a run of session 4 used shape,size,position)")
+                    help="the attributes of --attr_aux, names of ATTRIBUTES, or 'all' (a run of session 4 used "
+                         "shape,size,position; the v2 model all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--procs", type=int, default=1,
@@ -116,15 +140,16 @@ def train(a, grp):
         del imgs
         log(stage="object_masks", mean_fraction=float(masks.float().mean()))
 
-    text, unet = build(tok, a.unet_channels, a.norm_groups)
+    text, unet = build(tok, a.unet_channels, a.norm_groups, latent_channels=lmean.shape[1])
     heads, attr_ids = torch.nn.ModuleList(), []
-    background_id = tok.convert_tokens_to_ids("background</w>")
     if a.attr_aux:
-        table = dict(shape=(SHAPES, ""), size=(SIZES, ""), position=(POSITIONS, ""), color=(COLORS, "object"),
-                     background=(COLORS, "background"))
-        for name in a.aux_attributes.split(","):
-            words, role = table[name]
-            attr_ids.append((torch.tensor([tok.convert_tokens_to_ids(w + "</w>") for w in words]), role))
+        token = lambda w: tok.convert_tokens_to_ids(w + "</w>")
+        names = ATTRIBUTES if a.aux_attributes == "all" else a.aux_attributes.split(",")
+        for name in names:
+            words, rule = ATTRIBUTES[name]
+            if rule is not None:
+                rule = (rule[0], torch.tensor([token(w) for w in rule[1]]))
+            attr_ids.append((torch.tensor([token(w) for w in words]), rule))
             heads.append(torch.nn.Linear(text.config.hidden_size, len(words)))
     params = list(text.parameters()) + list(unet.parameters()) + list(heads.parameters())
     grp.sync_params(params)
@@ -195,7 +220,7 @@ def train(a, grp):
         zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
         enc = text(tid).last_hidden_state
         pred = unet(zt, t, encoder_hidden_states=enc).sample
-        err = (pred - eps).pow(2)  # [B, 4, 16, 16]
+        err = (pred - eps).pow(2)  # [B, C, 16, 16]
         if masks is not None:
             # The object is a few percent of the latent pixels; weight them (1 + fg_weight), per sample
             # normalised so that the loss keeps its scale.
@@ -210,7 +235,7 @@ def train(a, grp):
             per = torch.clamp(snr, max=a.min_snr) / snr * per
         loss = per.mean()
         if a.attr_aux:
-            aux = attribute_loss(enc, tid, heads, attr_ids, background_id)
+            aux = attribute_loss(enc, tid, heads, attr_ids)
             run_aux.append(aux.item())
             loss = loss + a.attr_aux * aux
         opt.zero_grad(set_to_none=True)
@@ -234,21 +259,20 @@ def train(a, grp):
     log(stage="unet_done", step=step)
 
 
-def attribute_loss(enc, tid, heads, attr_ids, background_id):
+def attribute_loss(enc, tid, heads, attr_ids):
     """Cross-entropy of linear heads that read, from every text state at or after an attribute word's
     position (the causal encoder's states there can know it, the padding states included), which word of
     its attribute it was. enc [B, 77, D], tid [B, 77]; captions without the attribute do not count.
-    attr_ids holds (token ids, role): role "object" counts only words not followed by "background",
-    "background" only words followed by it, "" every occurrence."""
+    attr_ids holds (token ids, rule): rule None counts every occurrence, ("in", ids) only words followed
+    by one of ids, ("not_in", ids) only words followed by none of them."""
     total = 0.0
     pos_range = torch.arange(tid.shape[1])
-    before_background = torch.roll(tid, -1, dims=1) == background_id  # [B, 77]
-    for head, (ids, role) in zip(heads, attr_ids):
+    following = torch.roll(tid, -1, dims=1)  # [B, 77]: the next token
+    for head, (ids, rule) in zip(heads, attr_ids):
         hit = tid.unsqueeze(-1) == ids  # [B, 77, V]
-        if role == "object":
-            hit = hit & ~before_background.unsqueeze(-1)
-        elif role == "background":
-            hit = hit & before_background.unsqueeze(-1)
+        if rule is not None:
+            ok = torch.isin(following, rule[1])  # [B, 77]
+            hit = hit & (ok if rule[0] == "in" else ~ok).unsqueeze(-1)
         present = hit.any(-1)  # [B, 77]
         has = present.any(1)  # [B]
         pos = present.float().argmax(1)  # [B] first position of the word

@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--encode_only", action="store_true")
     ap.add_argument("--max_steps", type=int, default=0, help="stop after this many steps (0: time only)")
     ap.add_argument("--channels", default="", help="block_out_channels, e.g. 32,64,64 (default: common.VAE_CONFIG)")
+    ap.add_argument("--latent_channels", type=int, default=0, help="latent channels (default: common.VAE_CONFIG's 4)")
     ap.add_argument("--decoder_only", action="store_true",
                     help="fine-tune only the decoder (and post_quant_conv) of WORK/vae on the cached latents.npz: "
                          "the latent space, hence a UNet trained on it, stays valid; writes WORK/vae, keeps latents")
@@ -67,6 +68,8 @@ def train(a, grp):
         cfg = dict(common.VAE_CONFIG)
         if a.channels:
             cfg["block_out_channels"] = [int(c) for c in a.channels.split(",")]
+        if a.latent_channels:
+            cfg["latent_channels"] = a.latent_channels
         vae = AutoencoderKL(**cfg)
     vae.train()
     params = list(vae.parameters())

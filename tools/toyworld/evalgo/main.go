@@ -5,7 +5,8 @@
 // diffusers during training; the seeds are torch's, so the images differ from Go's, the rates estimate).
 // With --recon N it measures the VAE instead: N fresh scenes (toyworld.Dataset with --recon_seed, not the
 // training seed 0) rendered, passed through Pipeline.Reconstruct and classified, by size; the rates are the
-// ceiling of any generation through this VAE (recon.go).
+// ceiling of any generation through this VAE (recon.go). With --fine it measures the fine attributes
+// instead: toyworld.HeldOutFinePrompts classified by toyworld.ClassifyFine (fine.go).
 package main
 
 import (
@@ -44,9 +45,19 @@ func main() {
 	images := flag.String("images", "", "classify DIR/p<prompt>_s<seed>.png (sample.py --png_dir) instead of generating")
 	recon := flag.Int("recon", 0, "measure the VAE on this many fresh rendered scenes instead (writes only --report)")
 	reconSeed := flag.Uint64("recon_seed", 1, "toyworld.Dataset seed of the --recon scenes")
+	reconImages := flag.String("recon_images", "", "with --recon: read the reconstructions from DIR/%06d.png (vae_recon.py) instead of running the model's VAE")
+	fine := flag.Bool("fine", false, "measure prompt following of fine attributes (toyworld.HeldOutFinePrompts) instead")
+	coarseOnly := flag.Bool("coarse_only", false, "with --fine: generate only the prompts without their fine words (models that lack them)")
 	flag.Parse()
+	if *fine {
+		if err := runFine(*dir, *first, *seeds, *steps, *guidance, *coarseOnly, *grid, *report); err != nil {
+			fmt.Fprintln(os.Stderr, "evalgo:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *recon > 0 {
-		if err := measureReconstruction(*dir, *recon, *reconSeed, *report); err != nil {
+		if err := measureReconstruction(*dir, *reconImages, *recon, *reconSeed, *report); err != nil {
 			fmt.Fprintln(os.Stderr, "evalgo:", err)
 			os.Exit(1)
 		}

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/png"
 	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/org/neti"
@@ -20,21 +22,49 @@ type reconRates struct {
 }
 
 // measureReconstruction renders n scenes of toyworld.Dataset(n, seed, nil), reconstructs them through the
-// model's VAE at 64 px and writes the per-size and overall rates to reportPath.
-func measureReconstruction(dir string, n int, seed uint64, reportPath string) error {
-	p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
-	if err != nil {
-		return err
-	}
-	defer p.Close()
+// model's VAE at 64 px (or reads the reconstructions from imagesDir/%06d.png, written by vae_recon.py for
+// another VAE) and writes the per-size and overall rates to reportPath, with the fine attributes' rates
+// (ClassifyFine against Scene.FineWords) over all scenes.
+func measureReconstruction(dir, imagesDir string, n int, seed uint64, reportPath string) error {
 	examples := toyworld.Dataset(n, seed, nil)
 	rendered := make([]image.Image, n)
 	for i, ex := range examples {
 		rendered[i] = toyworld.Render(ex.Scene)
 	}
-	recon, err := p.Reconstruct(rendered, 64)
-	if err != nil {
-		return err
+	var recon []image.Image
+	if imagesDir != "" {
+		for i := range n {
+			f, err := os.Open(filepath.Join(imagesDir, fmt.Sprintf("%06d.png", i)))
+			if err != nil {
+				return err
+			}
+			img, err := png.Decode(f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			recon = append(recon, img)
+		}
+	} else {
+		p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		out, err := p.Reconstruct(rendered, 64)
+		if err != nil {
+			return err
+		}
+		for _, img := range out {
+			recon = append(recon, img)
+		}
+	}
+	fineRendered, fineRecon := fineRates{}, fineRates{}
+	for i, ex := range examples {
+		want := ex.Scene.Attributes()
+		want.Fine = ex.Scene.FineWords()
+		fineRendered.add(want, toyworld.ClassifyFine(rendered[i]))
+		fineRecon.add(want, toyworld.ClassifyFine(recon[i]))
 	}
 	counts := map[string]map[string]map[string]int{} // group → "rendered"/"reconstructed" → attribute → hits
 	sizes := map[string]int{}
@@ -76,7 +106,17 @@ func measureReconstruction(dir string, n int, seed uint64, reportPath string) er
 	for _, g := range groups {
 		fmt.Printf("%-7s %4d images  rendered %v  reconstructed %v\n", g, out[g].Images, out[g].Rendered, out[g].Reconstructed)
 	}
-	data, err := json.MarshalIndent(map[string]any{"model": dir, "scenes_seed": seed, "groups": out}, "", "  ")
+	fr, fc := fineRendered.rates(), fineRecon.rates()
+	names := make([]string, 0, len(fr))
+	for k := range fr {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Printf("%-14s rendered %.3f  reconstructed %.3f  (%d scenes name it)\n", k, fr[k], fc[k], fineRendered[k][1])
+	}
+	data, err := json.MarshalIndent(map[string]any{"model": dir, "images": imagesDir, "scenes_seed": seed, "groups": out,
+		"fine_rendered": fr, "fine_reconstructed": fc}, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -96,8 +96,9 @@ func writeLines[T any](path string, values []T) error {
 
 // captionVariants returns k more captions per example, drawn independently of the scenes' random streams:
 // the shape always, the colour with probability 0.9, the background 0.75, size, pattern and position 0.5
-// each. toyworld.Caption keeps each with 0.85, so "a red star on a blue background" (what users and the
-// held-out evaluation type) is rare among its captions; these variants make such short prompts common.
+// each, each group of fine words with toyworld.FineMention. toyworld.Caption keeps each coarse attribute
+// with 0.85, so "a red star on a blue background" (what users and the held-out evaluation type) is rare
+// among its captions; these variants make such short prompts common.
 func captionVariants(ex []toyworld.Example, seed uint64, k int) [][]string {
 	out := make([][]string, len(ex))
 	for i, e := range ex {
@@ -112,6 +113,7 @@ func captionVariants(ex []toyworld.Example, seed uint64, k int) [][]string {
 					*f.v = ""
 				}
 			}
+			a.Fine = toyworld.KeepFine(e.Scene.FineWords(), toyworld.FineMention, rng)
 			out[i] = append(out[i], toyworld.Describe(a, rng))
 		}
 	}

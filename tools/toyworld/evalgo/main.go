@@ -47,8 +47,22 @@ func main() {
 	reconSeed := flag.Uint64("recon_seed", 1, "toyworld.Dataset seed of the --recon scenes")
 	reconImages := flag.String("recon_images", "", "with --recon: read the reconstructions from DIR/%06d.png (vae_recon.py) instead of running the model's VAE")
 	fine := flag.Bool("fine", false, "measure prompt following of fine attributes (toyworld.HeldOutFinePrompts) instead")
+	references := flag.Bool("references", false, "measure each concept's reference fidelities (word, coarse words, description, VAE ceiling) instead")
+	oracle := flag.String("oracle", "", "with --references: also score the oracle images DIR/<concept>/s<seed>.png (oracle.py)")
+	concepts := flag.String("concepts", "", "with --references: comma-separated concept names (default all)")
 	coarseOnly := flag.Bool("coarse_only", false, "with --fine: generate only the prompts without their fine words (models that lack them)")
 	flag.Parse()
+	if *references {
+		var names []string
+		if *concepts != "" {
+			names = strings.Split(*concepts, ",")
+		}
+		if err := runReferences(*dir, *oracle, names, *first, *seeds, *steps, *guidance, *report); err != nil {
+			fmt.Fprintln(os.Stderr, "evalgo:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *fine {
 		if err := runFine(*dir, *first, *seeds, *steps, *guidance, *coarseOnly, *grid, *report); err != nil {
 			fmt.Fprintln(os.Stderr, "evalgo:", err)

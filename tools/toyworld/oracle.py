@@ -1,0 +1,91 @@
+"""The "direct states" oracle: the ceiling of text conditioning on a toy-world model. For each concept it
+optimises the text encoder's output states themselves (all 77 positions × hidden size, shared by every
+cross-attention layer and timestep, initialised from the encoding of "a <super-category>") with the
+diffusion loss on the concept's training images, then samples images from them (DPM-Solver++(2M),
+classifier-free guidance against the empty prompt). No token method has more freedom than this: what
+it cannot draw, no prompt — typed or learned — can make this UNet draw.
+
+Writes OUT/<concept>/s<seed>.png (score them with evalgo --references --oracle OUT) and OUT/<concept>/
+states.safetensors.
+
+Usage: python oracle.py --model models/toyworld --concepts examples/concepts --out DIR
+       [--names tealstar,rubyheart] [--steps 600] [--lr 5e-3] [--seeds 8] [--sample_steps 20] [--guidance 7.5]"""
+
+import argparse
+import json
+import os
+
+import numpy as np
+import torch
+from diffusers import DDPMScheduler, DPMSolverMultistepScheduler, StableDiffusionPipeline
+from PIL import Image
+from safetensors.torch import save_file
+
+import common
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--concepts", required=True, help="folder of concept folders (NN.png + concept.json)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--names", default="", help="comma-separated concept names (default: every folder)")
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--lr", type=float, default=5e-3)
+    ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--sample_steps", type=int, default=20)
+    ap.add_argument("--guidance", type=float, default=7.5)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    common.setup(0, a.threads)
+    pipe = StableDiffusionPipeline.from_pretrained(a.model, torch_dtype=torch.float32, safety_checker=None)
+    pipe.set_progress_bar_config(disable=True)
+    for m in (pipe.text_encoder, pipe.unet, pipe.vae):
+        m.requires_grad_(False)
+    train_sched = DDPMScheduler.from_config(pipe.scheduler.config)
+    acp = train_sched.alphas_cumprod
+    pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, algorithm_type="dpmsolver++",
+                                                             solver_order=2)
+    names = a.names.split(",") if a.names else sorted(
+        d for d in os.listdir(a.concepts) if os.path.exists(os.path.join(a.concepts, d, "concept.json")))
+    encode = lambda text: pipe.text_encoder(pipe.tokenizer([text], padding="max_length", max_length=77,
+                                                             return_tensors="pt").input_ids).last_hidden_state
+    for name in names:
+        meta = json.load(open(os.path.join(a.concepts, name, "concept.json")))
+        imgs = np.stack([np.asarray(Image.open(os.path.join(a.concepts, name, im["file"])).convert("RGB"))
+                         for im in meta["images"]]).transpose(0, 3, 1, 2).copy()
+        x = common.to_unit(imgs)
+        with torch.no_grad():
+            post = pipe.vae.encode(x).latent_dist
+            empty = encode("")
+            states = encode("a " + meta["super_category"]).clone()
+        states.requires_grad_(True)
+        opt = torch.optim.Adam([states], lr=a.lr)
+        g = torch.Generator().manual_seed(0)
+        scale = pipe.vae.config.scaling_factor
+        for step in range(a.steps):
+            z = (post.mean + post.std * torch.randn(post.mean.shape, generator=g)) * scale
+            t = torch.randint(0, 1000, (len(z),), generator=g)
+            eps = torch.randn(z.shape, generator=g)
+            ab = acp[t].view(-1, 1, 1, 1)
+            zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
+            pred = pipe.unet(zt, t, encoder_hidden_states=states.expand(len(z), -1, -1)).sample
+            loss = (pred - eps).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if (step + 1) % 100 == 0:
+                print(json.dumps(dict(concept=name, step=step + 1, loss=round(loss.item(), 4))), flush=True)
+        out = os.path.join(a.out, name)
+        os.makedirs(out, exist_ok=True)
+        save_file({"states": states.detach().contiguous()}, os.path.join(out, "states.safetensors"))
+        with torch.no_grad():
+            for s in range(a.seeds):
+                img = pipe(prompt_embeds=states.detach(), negative_prompt_embeds=empty, num_inference_steps=a.sample_steps,
+                           guidance_scale=a.guidance, height=64, width=64,
+                           generator=torch.Generator().manual_seed(s)).images[0]
+                img.save(os.path.join(out, f"s{s}.png"))
+
+
+if __name__ == "__main__":
+    main()

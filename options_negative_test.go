@@ -81,20 +81,4 @@ func TestOptionsZeroDefaultNegativeRefused(t *testing.T) {
 			assert.Contains(t, err.Error(), "ExportOptions."+field)
 		}
 	}
-
-	// BenchOptions.
-	require.NoError(t, BenchOptions{}.withDefaults().validate())
-	for field, o := range map[string]BenchOptions{
-		"Steps is -1":          {Steps: -1},
-		"EvalEvery is -1":      {EvalEvery: -1},
-		"ContextPrompts is -1": {ContextPrompts: -1},
-		"Seeds is -1":          {Seeds: -1},
-		"SampleSteps is -1":    {SampleSteps: -1},
-		"Truncations holds -4": {Truncations: []int{-4}},
-	} {
-		err := o.withDefaults().validate()
-		if assert.Error(t, err, field) {
-			assert.Contains(t, err.Error(), "BenchOptions."+field)
-		}
-	}
 }

@@ -26,7 +26,6 @@ func pipelineCalls(t *testing.T, p *Pipeline) map[string]error {
 	out["CheckConcept"] = p.CheckConcept(c)
 	_, out["Reconstruct"] = p.Reconstruct([]image.Image{image.NewGray(image.Rect(0, 0, 8, 8))}, 8)
 	_, out["TrainConcept"] = TrainConcept(context.Background(), p, []string{images}, TrainOptions{Placeholder: "<x>"})
-	_, out["RunBench"] = RunBench(context.Background(), p, "examples/concepts", BenchOptions{}, nil)
 	return out
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/org/neti"
+	"github.com/org/neti/bench"
 )
 
 // runBench is "neti bench": NeTI, NeTI without bypass, P+ and TI (and NeTI at several truncations) on the
@@ -25,7 +26,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	model := fs.String("pretrained_model_name_or_path", "", "diffusers model (default: the built-in toy-world model, "+defaultModel+")")
 	examples := fs.String("examples", "examples/concepts", "folder of the toy-world concepts (one folder each with concept.json)")
 	concepts := fs.String("concepts", "", "comma-separated concept folder names (default: all 8 shipped concepts)")
-	methods := fs.String("methods", "", "comma-separated methods among "+strings.Join(neti.BenchMethods, ",")+" (default: all)")
+	methods := fs.String("methods", "", "comma-separated methods among "+strings.Join(bench.Methods, ",")+" (default: all)")
 	truncations := fs.String("truncations", "", `comma-separated NeTI truncations (hidden units kept), or "none" (default: 4,16,64)`)
 	steps := fs.Int("max_train_steps", 0, "training steps of every run (default: neti.ToyPreset's, 200)")
 	evalEvery := fs.Int("eval_every", 0, "steps between the fidelity curve's points (default 50)")
@@ -51,7 +52,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *merge != "" {
 		return mergeBench(splitList(*merge), *output, stdout)
 	}
-	opts := neti.BenchOptions{Concepts: splitList(*concepts), Methods: splitList(*methods), Steps: *steps,
+	opts := bench.Options{Concepts: splitList(*concepts), Methods: splitList(*methods), Steps: *steps,
 		EvalEvery: *evalEvery, Seeds: *seeds, ContextPrompts: *contextPrompts, SampleSteps: *sampleSteps, Seed: *seed}
 	switch *truncations {
 	case "":
@@ -87,7 +88,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer p.Close()
 	fmt.Fprintf(stderr, "loaded %s on %s\n", p.Dir, p.Backend())
 	start := time.Now()
-	report, err := neti.RunBench(ctx, p, *examples, opts, func(pr neti.BenchProgress) {
+	report, err := bench.Run(ctx, p, *examples, opts, func(pr bench.Progress) {
 		fmt.Fprintf(stderr, "\r[run %d/%d %s] %s %s: %s %d/%d     ", pr.Run, pr.Runs, time.Since(start).Round(time.Second),
 			pr.Concept, pr.Method, pr.Phase, pr.Step, pr.Total)
 	})
@@ -103,7 +104,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // writeBench writes bench.json and bench.png into dir and prints the summary.
-func writeBench(report *neti.BenchReport, dir string, stdout io.Writer) error {
+func writeBench(report *bench.Report, dir string, stdout io.Writer) error {
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
@@ -122,19 +123,19 @@ func writeBench(report *neti.BenchReport, dir string, stdout io.Writer) error {
 
 // mergeBench is "neti bench --merge": joins the bench.json files into dir.
 func mergeBench(files []string, dir string, stdout io.Writer) error {
-	var reports []*neti.BenchReport
+	var reports []*bench.Report
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return fmt.Errorf("bench: --merge: %w", err)
 		}
-		r := new(neti.BenchReport)
+		r := new(bench.Report)
 		if err := json.Unmarshal(data, r); err != nil {
 			return fmt.Errorf("bench: --merge: %s is not a bench.json: %w", f, err)
 		}
 		reports = append(reports, r)
 	}
-	merged, err := neti.MergeBenchReports(reports...)
+	merged, err := bench.Merge(reports...)
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func mergeBench(files []string, dir string, stdout io.Writer) error {
 
 // printBenchSummary writes the summary as a table: one row per method and truncation, means ± their
 // standard errors over the images.
-func printBenchSummary(w io.Writer, r *neti.BenchReport) {
+func printBenchSummary(w io.Writer, r *bench.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "method\tfidelity\teditability\tfidelity in context\ttrain s/concept\t"
 	for _, l := range r.Levels {

@@ -10,10 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/neti"
+	"github.com/org/neti/bench"
 )
 
-// TestBenchCLI runs neti bench on the tiny model: one concept, NeTI without bypass and P+ (the library's
+// TestBenchCLI runs neti bench on the tiny model: one concept, NeTI without bypass and P+ (package bench's
 // test runs NeTI and TI), 2 training steps, 1 seed, 1 denoising step, 1 context prompt; checks bench.json,
 // bench.png and the table. Truncations apply to NeTI only, so --truncations is recorded but unused here.
 func TestBenchCLI(t *testing.T) {
@@ -29,7 +29,7 @@ func TestBenchCLI(t *testing.T) {
 
 	data, err := os.ReadFile(filepath.Join(out, "bench.json"))
 	require.NoError(t, err)
-	var report neti.BenchReport
+	var report bench.Report
 	require.NoError(t, json.Unmarshal(data, &report))
 	assert.Equal(t, 2, report.Options.Steps)
 	assert.Equal(t, []int{4}, report.Options.Truncations)
@@ -52,7 +52,7 @@ func TestBenchCLI(t *testing.T) {
 	defer f.Close()
 	img, err := png.Decode(f)
 	require.NoError(t, err)
-	assert.Equal(t, [2]int{neti.BenchPlotWidth, neti.BenchPlotHeight}, [2]int{img.Bounds().Dx(), img.Bounds().Dy()})
+	assert.Equal(t, [2]int{bench.PlotWidth, bench.PlotHeight}, [2]int{img.Bounds().Dx(), img.Bounds().Dy()})
 
 	// --merge: the same run on a second (renamed) concept joins it; the same concept twice is refused.
 	report.Concepts[0].Name, report.Options.Concepts = "dot2", []string{"dot2"}
@@ -66,7 +66,7 @@ func TestBenchCLI(t *testing.T) {
 	assert.Contains(t, stdout, "pplus")
 	data, err = os.ReadFile(filepath.Join(merged, "bench.json"))
 	require.NoError(t, err)
-	var joined neti.BenchReport
+	var joined bench.Report
 	require.NoError(t, json.Unmarshal(data, &joined))
 	assert.Equal(t, []string{"dot", "dot2"}, joined.Options.Concepts)
 	require.Len(t, joined.Summary, 2)

@@ -1,4 +1,4 @@
-package neti
+package bench
 
 import (
 	"math"
@@ -22,20 +22,20 @@ func TestStandardError(t *testing.T) {
 // TestSummarizeStandardErrors: the summary's standard errors pool every concept's images, reconstruction
 // images for fidelity and context images for editability and fidelity in context, per truncation.
 func TestSummarizeStandardErrors(t *testing.T) {
-	prompts := []BenchPrompt{{Text: "a <c>", Reconstruction: true}, {Text: "<c> on red"}}
-	concept := func(recon, ctxFid, edit []float64, truncRecon []float64) BenchConcept {
-		return BenchConcept{Prompts: prompts, Runs: []BenchRun{{Method: BenchNeTI, Evals: []BenchEval{
-			{Fidelity: mean(recon), Editability: mean(edit), ContextFidelity: mean(ctxFid), Prompts: []BenchPromptScore{
+	prompts := []Prompt{{Text: "a <c>", Reconstruction: true}, {Text: "<c> on red"}}
+	concept := func(recon, ctxFid, edit []float64, truncRecon []float64) ConceptResult {
+		return ConceptResult{Prompts: prompts, Runs: []MethodResult{{Method: NeTI, Evals: []Eval{
+			{Fidelity: mean(recon), Editability: mean(edit), ContextFidelity: mean(ctxFid), Prompts: []PromptScore{
 				{Fidelity: recon}, {Fidelity: ctxFid, Editability: edit}}},
-			{Truncation: 8, Fidelity: mean(truncRecon), Prompts: []BenchPromptScore{
+			{Truncation: 8, Fidelity: mean(truncRecon), Prompts: []PromptScore{
 				{Fidelity: truncRecon}, {Fidelity: []float64{0.5, 0.5}, Editability: []float64{1, 1}}}},
 		}}}}
 	}
-	concepts := []BenchConcept{
+	concepts := []ConceptResult{
 		concept([]float64{0.1, 0.2}, []float64{0.5, 0.7}, []float64{1, 0}, []float64{0.4, 0.4}),
 		concept([]float64{0.3, 0.4}, []float64{0.6, 0.6}, []float64{1, 1}, []float64{0.4, 0.4}),
 	}
-	s := summarize(concepts, []string{BenchNeTI}, 0)
+	s := summarize(concepts, []string{NeTI}, 0)
 	require.Len(t, s, 2)
 	full, trunc := s[0], s[1]
 	require.Equal(t, 0, full.Truncation)

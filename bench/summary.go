@@ -1,4 +1,4 @@
-package neti
+package bench
 
 import (
 	"fmt"
@@ -34,8 +34,8 @@ func standardError(v []float64) float64 {
 
 // summarize averages each (method, truncation) over the concepts, in the order of methods then
 // truncations.
-func summarize(concepts []BenchConcept, methods []string, levels int) []BenchSummary {
-	var out []BenchSummary
+func summarize(concepts []ConceptResult, methods []string, levels int) []Summary {
+	var out []Summary
 	for _, m := range methods {
 		var truncs []int
 		for _, bc := range concepts {
@@ -48,7 +48,7 @@ func summarize(concepts []BenchConcept, methods []string, levels int) []BenchSum
 			}
 		}
 		for _, tr := range truncs {
-			s := BenchSummary{Label: m, Method: m, Truncation: tr, StepsTo: make([]*float64, levels), Reached: make([]int, levels)}
+			s := Summary{Label: m, Method: m, Truncation: tr, StepsTo: make([]*float64, levels), Reached: make([]int, levels)}
 			if tr > 0 {
 				s.Label = fmt.Sprintf("%s@%d", m, tr)
 			}

@@ -1,4 +1,4 @@
-package neti
+package bench
 
 import (
 	"testing"
@@ -8,20 +8,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMergeBenchReports: reports of one bench on different concepts merge into one whose summary averages
-// over all of them; reports with other options, or the same concept twice, are refused.
-func TestMergeBenchReports(t *testing.T) {
-	part := func(name string, fid, edit float64, step int, start time.Time) *BenchReport {
-		opts := BenchOptions{Concepts: []string{name}, Methods: []string{BenchTI}, Steps: 40}.withDefaults()
-		return &BenchReport{Options: opts, Model: "m", Backend: "go", Started: start, Seconds: 10,
-			Levels: opts.FidelityLevels, Concepts: []BenchConcept{{Name: name, Runs: []BenchRun{{
-				Method: BenchTI, TrainSeconds: 5, StepsTo: []*int{&step, nil, nil},
-				Evals: []BenchEval{{Fidelity: fid, Editability: edit}}}}}}}
+// TestMerge: reports of one bench on different concepts merge into one whose summary averages over all
+// of them; reports with other options, or the same concept twice, are refused.
+func TestMerge(t *testing.T) {
+	part := func(name string, fid, edit float64, step int, start time.Time) *Report {
+		opts := Options{Concepts: []string{name}, Methods: []string{TI}, Steps: 40}.withDefaults()
+		return &Report{Options: opts, Model: "m", Backend: "go", Started: start, Seconds: 10,
+			Levels: opts.FidelityLevels, Concepts: []ConceptResult{{Name: name, Runs: []MethodResult{{
+				Method: TI, TrainSeconds: 5, StepsTo: []*int{&step, nil, nil},
+				Evals: []Eval{{Fidelity: fid, Editability: edit}}}}}}}
 	}
 	t0 := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
 	a, b := part("tealstar", 0.8, 0.2, 20, t0.Add(time.Minute)), part("rubyheart", 0.6, 0.4, 40, t0)
 
-	m, err := MergeBenchReports(a, b)
+	m, err := Merge(a, b)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"tealstar", "rubyheart"}, m.Options.Concepts)
 	require.Len(t, m.Concepts, 2)
@@ -36,10 +36,10 @@ func TestMergeBenchReports(t *testing.T) {
 
 	c := part("goldstar", 0.5, 0.5, 10, t0)
 	c.Options.Steps = 80
-	_, err = MergeBenchReports(a, c)
+	_, err = Merge(a, c)
 	assert.ErrorContains(t, err, "differ only in their concepts")
-	_, err = MergeBenchReports(a, part("tealstar", 0.1, 0.1, 10, t0))
+	_, err = Merge(a, part("tealstar", 0.1, 0.1, 10, t0))
 	assert.ErrorContains(t, err, `concept "tealstar" is in two reports`)
-	_, err = MergeBenchReports()
+	_, err = Merge()
 	assert.Error(t, err)
 }

@@ -1,0 +1,42 @@
+package bench
+
+import (
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/neti"
+)
+
+// tinyModel is the tiny SD1-like model of the neti tests; tinyConcepts holds the toy-world concept "dot"
+// made for it.
+var (
+	tinyModel    = filepath.Join("..", "testdata", "tiny-sd1")
+	tinyConcepts = filepath.Join("..", "testdata", "concepts")
+)
+
+// loadTiny loads the tiny SD1 pipeline on the test backend ($GOMLX_BACKEND, else the fastest here).
+func loadTiny(t testing.TB) *neti.Pipeline {
+	t.Helper()
+	p, err := neti.LoadPipeline(tinyModel, neti.LoadOptions{})
+	require.NoError(t, err)
+	t.Cleanup(p.Close)
+	return p
+}
+
+// writePNGFile writes img to path as a PNG.
+func writePNGFile(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,148 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/png"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/neti"
+	"github.com/org/neti/toyworld"
+)
+
+func TestStepsToFidelity(t *testing.T) {
+	curve := []Point{{50, 0.2}, {100, 0.45}, {150, 0.4}, {200, 0.61}}
+	for _, tc := range []struct {
+		level float64
+		step  int
+		ok    bool
+	}{{0.1, 50, true}, {0.2, 50, true}, {0.41, 100, true}, {0.5, 200, true}, {0.61, 200, true}, {0.7, 0, false}} {
+		step, ok := StepsToFidelity(curve, tc.level)
+		assert.Equal(t, tc.ok, ok, "level %g", tc.level)
+		assert.Equal(t, tc.step, step, "level %g: the first point at or above it", tc.level)
+	}
+	_, ok := StepsToFidelity(nil, 0)
+	assert.False(t, ok, "an empty curve reaches nothing")
+}
+
+func TestTrainOptions(t *testing.T) {
+	opts := Options{Steps: 30, EvalEvery: 10, Seed: 7, Train: func(o *neti.TrainOptions) {
+		o.Resolution, o.MaxTrainSteps, o.OutputDir = 32, 999, "elsewhere"
+	}}
+	c, _ := toyworld.ConceptByName("goldstar")
+	for _, tc := range []struct {
+		method, want string
+		noBypass     bool
+	}{{NeTI, neti.MethodNeTI, false}, {NeTINoBypass, neti.MethodNeTI, true}, {PPlus, neti.MethodPPlus, false}, {TI, neti.MethodTI, false}} {
+		o := trainOptions(opts, c, tc.method)
+		assert.Equal(t, tc.want, o.Method, tc.method)
+		assert.Equal(t, tc.noBypass, o.NoBypass, tc.method)
+		assert.Equal(t, 30, o.MaxTrainSteps, "%s: Steps wins over the Train hook", tc.method)
+		assert.Equal(t, 32, o.Resolution, "%s: the Train hook applies", tc.method)
+		assert.Equal(t, uint64(7), o.Seed, tc.method)
+		assert.Equal(t, "<goldstar>", o.Placeholder, tc.method)
+		assert.Equal(t, "star", o.SuperCategory, tc.method)
+		assert.Empty(t, o.OutputDir, "%s: nothing written", tc.method)
+		assert.Equal(t, 10, o.ValidateEvery, tc.method)
+		assert.NotNil(t, o.ValidationPrompts, "%s: empty, not the default prompts", tc.method)
+		assert.Empty(t, o.ValidationPrompts, tc.method)
+		assert.Equal(t, neti.ToyPreset().LearningRate, o.LearningRate, "%s: ToyPreset otherwise", tc.method)
+	}
+}
+
+// TestRunPipelineErrors: a nil Pipeline, or a closed one, gives an error saying so and what to do, not a
+// panic.
+func TestRunPipelineErrors(t *testing.T) {
+	_, err := Run(context.Background(), nil, "../examples/concepts", Options{}, nil)
+	assert.ErrorContains(t, err, "the Pipeline is nil: expected one from neti.LoadPipeline")
+
+	p, err := neti.LoadPipeline(tinyModel, neti.LoadOptions{})
+	require.NoError(t, err)
+	p.Close()
+	_, err = Run(context.Background(), p, "../examples/concepts", Options{}, nil)
+	if assert.Error(t, err) {
+		assert.Contains(t, err.Error(), "is closed, or was not made by LoadPipeline")
+		assert.Contains(t, err.Error(), tinyModel)
+		assert.Contains(t, err.Error(), "load the model again with LoadPipeline")
+		assert.NotContains(t, err.Error(), "invalid memory address")
+	}
+}
+
+// TestRunTiny runs the whole bench at a tiny scale: one concept, NeTI (full and truncated to 4 units)
+// and TI, 2 training steps with a curve point at step 1, 1 seed, 1 denoising step, 2 context prompts.
+func TestRunTiny(t *testing.T) {
+	p := loadTiny(t)
+	opts := Options{Concepts: []string{"dot"}, Methods: []string{NeTI, TI}, Truncations: []int{4},
+		Steps: 2, EvalEvery: 1, ContextPrompts: 2, Seeds: 1, SampleSteps: 1,
+		Train: func(o *neti.TrainOptions) { o.Resolution, o.BatchSize = 32, 1 }}
+	var phases []string
+	report, err := Run(context.Background(), p, tinyConcepts, opts, func(pr Progress) {
+		if len(phases) == 0 || phases[len(phases)-1] != pr.Phase+pr.Method {
+			phases = append(phases, pr.Phase+pr.Method)
+		}
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"evalneti", "trainneti", "evalneti", "evalti", "trainti", "evalti"}, phases,
+		"progress per method: the curve point at step 1 (before step 1's train report), steps 1-2, final evaluations")
+
+	require.Len(t, report.Concepts, 1)
+	bc := report.Concepts[0]
+	assert.Equal(t, "<dot>", bc.Placeholder)
+	require.Len(t, bc.Prompts, 3)
+	require.Len(t, bc.Runs, 2)
+	in01 := func(name string, v float64) { assert.True(t, v >= 0 && v <= 1, "%s = %g: expected [0, 1]", name, v) }
+	for _, r := range bc.Runs {
+		assert.Greater(t, r.TrainSeconds, 0.0, r.Method)
+		assert.InDelta(t, r.TrainSeconds/2, r.SecondsPerStep, 1e-12, r.Method)
+		require.Len(t, r.Curve, 2, r.Method)
+		assert.Equal(t, []int{1, 2}, []int{r.Curve[0].Step, r.Curve[1].Step}, r.Method)
+		assert.Equal(t, r.Evals[0].Fidelity, r.Curve[1].Fidelity, "%s: the last point is the final evaluation", r.Method)
+		assert.LessOrEqual(t, r.Curve[1].Fidelity, bc.Reference, r.Method)
+		require.Len(t, r.StepsTo, 3, r.Method)
+		wantEvals := []int{0}
+		if r.Method == NeTI {
+			wantEvals = []int{0, 4}
+		}
+		require.Len(t, r.Evals, len(wantEvals), r.Method)
+		for i, e := range r.Evals {
+			assert.Equal(t, wantEvals[i], e.Truncation, r.Method)
+			assert.Greater(t, e.Seconds, 0.0, r.Method)
+			in01("fidelity", e.Fidelity)
+			in01("editability", e.Editability)
+			in01("context fidelity", e.ContextFidelity)
+			require.Len(t, e.Prompts, 3)
+			assert.Empty(t, e.Prompts[0].Editability, "the reconstruction prompt has no editability")
+			assert.Len(t, e.Prompts[1].Editability, 1)
+			assert.Equal(t, e.Prompts[0].MeanFidelity, e.Fidelity)
+			assert.InDelta(t, (e.Prompts[1].MeanEditability+e.Prompts[2].MeanEditability)/2, e.Editability, 1e-12)
+		}
+	}
+	var labels []string
+	for _, s := range report.Summary {
+		labels = append(labels, s.Label)
+	}
+	assert.Equal(t, []string{"neti", "neti@4", "ti"}, labels)
+	assert.Equal(t, bc.Runs[0].Evals[1].Editability, report.Summary[1].Editability, "one concept: the mean is its value")
+	assert.Equal(t, "tiny-sd1", filepath.Base(report.Model))
+	assert.NotEmpty(t, report.Backend)
+	assert.Greater(t, bc.Seconds, bc.Runs[0].TrainSeconds+bc.Runs[1].TrainSeconds, "training and evaluations")
+	assert.GreaterOrEqual(t, report.Seconds, bc.Seconds)
+
+	data, err := json.Marshal(report)
+	require.NoError(t, err)
+	var back Report
+	require.NoError(t, json.Unmarshal(data, &back), "the report round-trips through JSON")
+	assert.Equal(t, report.Summary, back.Summary)
+
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, report.Plot()))
+	img, err := png.Decode(&buf)
+	require.NoError(t, err)
+	assert.Equal(t, image.Pt(PlotWidth, PlotHeight), img.Bounds().Size())
+}

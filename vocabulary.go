@@ -60,6 +60,19 @@ func (p *Pipeline) checkVocabulary(prompt string, placeholders []string) error {
 		known = append(known, w)
 	}
 	slices.Sort(known)
-	return fmt.Errorf("neti: the prompt %q has words this model never saw: %s; it knows only: %s",
-		prompt, strings.Join(unknown, ", "), strings.Join(known, " "))
+	return &UnknownWordsError{Prompt: prompt, Words: unknown, Known: known}
+}
+
+// UnknownWordsError is the error of a prompt with words outside a closed-vocabulary model's
+// VocabularyFile (find it with errors.As): such a word would only be drawn as noise.
+type UnknownWordsError struct {
+	Prompt string   // the prompt as given
+	Words  []string // its words the model never saw, lower-cased, in prompt order
+	Known  []string // every word the model knows, sorted
+}
+
+// Error lists the unknown words and the known ones.
+func (e *UnknownWordsError) Error() string {
+	return fmt.Sprintf("neti: the prompt %q has words this model never saw: %s; it knows only: %s",
+		e.Prompt, strings.Join(e.Words, ", "), strings.Join(e.Known, " "))
 }

@@ -31,6 +31,9 @@ func TestClosedVocabulary(t *testing.T) {
 	assert.Contains(t, err.Error(), "dragon, purple")
 	assert.Contains(t, err.Error(), "it knows only: , a background blue on red star")
 	assert.Zero(t, steps, "checked before any denoising step")
+	var unknown *UnknownWordsError
+	require.ErrorAs(t, err, &unknown)
+	assert.Equal(t, []string{"dragon", "purple"}, unknown.Words)
 
 	_, err = p.Generate(ctx, "a red star", GenerateOptions{Steps: 1, NegativePrompt: "blurry"})
 	assert.ErrorContains(t, err, "blurry", "the negative prompt is checked too")

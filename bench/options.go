@@ -44,6 +44,10 @@ type Options struct {
 	ContextPrompts int `json:"context_prompts"`
 	// Seeds is the number of images per prompt; image j uses seed Seed+j. Default 4.
 	Seeds int `json:"seeds"`
+	// SkipReferences leaves out each concept's reference fidelities (ConceptResult.References: the
+	// super-category word, the coarse words, the full description and the VAE round trip), which cost
+	// three prompts' images per concept and no training. Default false: measured.
+	SkipReferences bool `json:"skip_references,omitempty"`
 	// SampleSteps is the number of denoising steps of each evaluation image (DPM-Solver++(2M), guidance
 	// 7.5). Default 20.
 	SampleSteps int `json:"sample_steps"`

@@ -75,6 +75,16 @@ func (r *Report) render() (*image.RGBA, func(fidelity, editability float64) imag
 	grid.Vertical.Width, grid.Horizontal.Width = pixels(1), pixels(1)
 	p.Add(grid)
 
+	// The references: a dashed vertical line at each kind's mean fidelity, labelled at the top.
+	refColor := color.RGBA{90, 90, 90, 255}
+	var refXs []float64
+	for _, kind := range ReferenceKinds {
+		ref, ok := r.References[kind]
+		if !ok {
+			continue
+		}
+		refXs = append(refXs, ref.Fidelity)
+	}
 	legend := plot.NewLegend()
 	legend.TextStyle.Font = font.From(sans, 12)
 	legend.Top, legend.Left, legend.Padding = true, true, pixels(10)
@@ -137,6 +147,26 @@ func (r *Report) render() (*image.RGBA, func(fidelity, editability float64) imag
 		xs = append(xs, s.Fidelity-s.FidelitySE, s.Fidelity+s.FidelitySE)
 		ys = append(ys, s.Editability-s.EditabilitySE, s.Editability+s.EditabilitySE)
 	}
+	xs = append(xs, refXs...)
+	if len(refXs) > 0 {
+		_, yHi, _ := axisRange(ys)
+		yLo, _, _ := axisRange(ys)
+		for _, kind := range ReferenceKinds {
+			ref, ok := r.References[kind]
+			if !ok {
+				continue
+			}
+			line := plotter.XYs{{X: ref.Fidelity, Y: yLo}, {X: ref.Fidelity, Y: yHi}}
+			p.Add(&plotter.Line{XYs: line, LineStyle: draw.LineStyle{Color: refColor, Width: pixels(1.5),
+				Dashes: []vg.Length{pixels(6), pixels(4)}}})
+			style := text.Style{Color: refColor, Font: font.From(sans, 10), Rotation: math.Pi / 2, XAlign: draw.XRight,
+				YAlign: draw.YBottom, Handler: plot.DefaultTextHandler}
+			p.Add(&plotter.Labels{XYs: plotter.XYs{{X: ref.Fidelity, Y: yHi}}, Labels: []string{referenceLabel(kind)},
+				TextStyle: []text.Style{style}, Offset: vg.Point{X: -pixels(3), Y: -pixels(4)}})
+		}
+		legend.Add("references (dashed)", &plotter.Line{LineStyle: draw.LineStyle{Color: refColor, Width: pixels(1.5),
+			Dashes: []vg.Length{pixels(6), pixels(4)}}})
+	}
 	for _, a := range []struct {
 		axis *plot.Axis
 		vs   []float64
@@ -169,6 +199,21 @@ func (r *Report) render() (*image.RGBA, func(fidelity, editability float64) imag
 		stddraw.Draw(img, img.Bounds(), canvas.Image(), image.Point{}, stddraw.Src)
 	}
 	return img, at
+}
+
+// referenceLabel is a reference kind's label in the plot.
+func referenceLabel(kind string) string {
+	switch kind {
+	case RefSuperCategory:
+		return "the word"
+	case RefWords:
+		return "coarse words"
+	case RefDescription:
+		return "description"
+	case RefCeiling:
+		return "VAE ceiling"
+	}
+	return kind
 }
 
 // markers is a scatter of glyphs of the given shape, radius (in pixels) and colour at xys (none for a

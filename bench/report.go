@@ -50,6 +50,39 @@ type Eval struct {
 	Seconds float64 `json:"seconds"`
 	// Prompts holds each prompt's scores, in the order of ConceptResult.Prompts.
 	Prompts []PromptScore `json:"prompts"`
+	// GapClosed is the fraction of the concept's floor→ceiling gap that Fidelity closes:
+	// (Fidelity − floor) / (ceiling − floor), the floor being the super-category word's fidelity
+	// (ConceptResult.References); GapClosedFromWords takes the coarse words as the floor. Absent when
+	// the references were not measured or the gap is not positive.
+	GapClosed          *float64 `json:"gap_closed,omitempty"`
+	GapClosedFromWords *float64 `json:"gap_closed_from_words,omitempty"`
+}
+
+// Reference kinds of ConceptResult.References: the concept in words at three levels
+// (toyworld.Concept.ReferencePrompts) and the VAE round trip of its training images.
+const (
+	RefSuperCategory = "super_category"
+	RefWords         = "words"
+	RefDescription   = "description"
+	RefCeiling       = "ceiling"
+)
+
+// ReferenceKinds lists the reference kinds in order, floor to ceiling.
+var ReferenceKinds = []string{RefSuperCategory, RefWords, RefDescription, RefCeiling}
+
+// Reference is the fidelity of a condition without training: a prompt's images (Options.Seeds seeds, the
+// evaluation's sampler settings) or, for the ceiling, the concept's own training images passed through the
+// model's VAE (neti.Pipeline.Reconstruct), what any generation through this VAE can at best show.
+type Reference struct {
+	// Prompt is the prompt's text; empty for the ceiling.
+	Prompt string `json:"prompt,omitempty"`
+	// Fidelity is the mean toyworld.Fidelity of the images, FidelitySE its standard error over them.
+	Fidelity   float64 `json:"fidelity"`
+	FidelitySE float64 `json:"fidelity_se"`
+	Images     int     `json:"images"`
+	// Skipped says why the reference was not measured (a prompt with words the model does not know:
+	// the v1 toy model has no fine words); the other fields are then zero.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // MethodResult is one method trained on one concept (a "run" of bench.json).
@@ -79,6 +112,9 @@ type ConceptResult struct {
 	// Reference is the best final reconstruction fidelity among the runs: the base of
 	// Options.FidelityLevels.
 	Reference float64 `json:"reference_fidelity"`
+	// References are the fidelities the learned methods are measured against, by kind (ReferenceKinds);
+	// absent with Options.SkipReferences.
+	References map[string]Reference `json:"references,omitempty"`
 	// Prompts are the evaluation prompts (Prompts): the reconstruction prompt first.
 	Prompts []Prompt `json:"prompts"`
 	// Runs are the methods' results, in the order of Options.Methods.
@@ -109,6 +145,10 @@ type Summary struct {
 	Images            int     `json:"images"`
 	// TrainSeconds is the mean training time per concept, in seconds.
 	TrainSeconds float64 `json:"train_seconds"`
+	// GapClosed and GapClosedFromWords are the means of Eval's over the concepts that have them (absent
+	// when none has).
+	GapClosed          *float64 `json:"gap_closed,omitempty"`
+	GapClosedFromWords *float64 `json:"gap_closed_from_words,omitempty"`
 	// StepsTo is, for each level, the mean of MethodResult.StepsTo over the concepts that reached it (null
 	// if none did), and Reached how many did; for the full mapper only (the curve is not truncated), so
 	// null and 0 for a truncation.
@@ -135,6 +175,9 @@ type Report struct {
 	// Summary holds each method and truncation averaged over the concepts, in the order of Options.Methods
 	// then truncations.
 	Summary []Summary `json:"summary"`
+	// References holds each reference kind averaged over the concepts that measured it: Fidelity the mean
+	// of the concepts' means, FidelitySE the standard error over every image pooled, Images their count.
+	References map[string]Reference `json:"references,omitempty"`
 }
 
 // Progress is what Run's progress callback receives.

@@ -59,6 +59,7 @@ func Run(ctx context.Context, p *neti.Pipeline, examplesDir string, opts Options
 		report.Concepts = append(report.Concepts, bc)
 	}
 	report.Summary = summarize(report.Concepts, opts.Methods, len(opts.FidelityLevels))
+	report.References = summarizeReferences(report.Concepts)
 	report.Seconds = time.Since(report.Started).Seconds()
 	return report, nil
 }
@@ -97,6 +98,13 @@ func (b *bencher) concept(ctx context.Context, c toyworld.Concept, dir string) (
 	placeholder := "<" + c.Name + ">"
 	bc := ConceptResult{Name: c.Name, SuperCategory: c.SuperCategory, Placeholder: placeholder,
 		Prompts: Prompts(c, placeholder, b.opts.ContextPrompts)}
+	if !b.opts.SkipReferences {
+		refs, err := b.references(ctx, c)
+		if err != nil {
+			return bc, err
+		}
+		bc.References = refs
+	}
 	for _, method := range b.opts.Methods {
 		r, err := b.method(ctx, c, dir, bc.Prompts, method)
 		if err != nil {
@@ -106,6 +114,11 @@ func (b *bencher) concept(ctx context.Context, c toyworld.Concept, dir string) (
 		bc.Reference = max(bc.Reference, r.Curve[len(r.Curve)-1].Fidelity)
 	}
 	for i := range bc.Runs {
+		for k := range bc.Runs[i].Evals {
+			e := &bc.Runs[i].Evals[k]
+			e.GapClosed = gapClosed(e.Fidelity, bc.References, RefSuperCategory)
+			e.GapClosedFromWords = gapClosed(e.Fidelity, bc.References, RefWords)
+		}
 		bc.Runs[i].StepsTo = make([]*int, len(b.opts.FidelityLevels))
 		if bc.Reference <= 0 {
 			continue // nothing reached any fidelity: no level is defined

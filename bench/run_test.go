@@ -31,6 +31,30 @@ func TestStepsToFidelity(t *testing.T) {
 	assert.False(t, ok, "an empty curve reaches nothing")
 }
 
+func TestGapClosed(t *testing.T) {
+	refs := map[string]Reference{RefSuperCategory: {Fidelity: 0.3, Images: 8}, RefWords: {Fidelity: 0.4, Images: 8},
+		RefDescription: {Skipped: "unknown words"}, RefCeiling: {Fidelity: 0.8, Images: 5}}
+	g := gapClosed(0.55, refs, RefSuperCategory)
+	require.NotNil(t, g)
+	assert.InDelta(t, 0.5, *g, 1e-12, "(0.55 − 0.3) / (0.8 − 0.3)")
+	g = gapClosed(0.3, refs, RefWords)
+	require.NotNil(t, g)
+	assert.InDelta(t, -0.25, *g, 1e-12, "below the words: negative")
+	assert.Nil(t, gapClosed(0.5, refs, RefDescription), "a skipped floor")
+	refs[RefCeiling] = Reference{Fidelity: 0.3, Images: 5}
+	assert.Nil(t, gapClosed(0.5, refs, RefSuperCategory), "no gap: a ceiling at the floor")
+
+	sum := summarizeReferences([]ConceptResult{
+		{References: map[string]Reference{RefWords: {Fidelity: 0.4, FidelitySE: 0.03, Images: 8}}},
+		{References: map[string]Reference{RefWords: {Fidelity: 0.6, FidelitySE: 0.04, Images: 8}, RefDescription: {Skipped: "x"}}},
+	})
+	assert.InDelta(t, 0.5, sum[RefWords].Fidelity, 1e-12)
+	assert.InDelta(t, 0.025, sum[RefWords].FidelitySE, 1e-12, "√(0.03² + 0.04²) / 2")
+	assert.Equal(t, 16, sum[RefWords].Images)
+	_, ok := sum[RefDescription]
+	assert.False(t, ok, "no concept measured it")
+}
+
 func TestTrainOptions(t *testing.T) {
 	opts := Options{Steps: 30, EvalEvery: 10, Seed: 7, Train: func(o *neti.TrainOptions) {
 		o.Resolution, o.MaxTrainSteps, o.OutputDir = 32, 999, "elsewhere"
@@ -123,6 +147,25 @@ func TestRunTiny(t *testing.T) {
 			assert.InDelta(t, (e.Prompts[1].MeanEditability+e.Prompts[2].MeanEditability)/2, e.Editability, 1e-12)
 		}
 	}
+	// The references: three prompts at one seed each, the ceiling over the concept's training images.
+	require.Len(t, bc.References, len(ReferenceKinds))
+	for _, kind := range ReferenceKinds {
+		ref := bc.References[kind]
+		assert.Empty(t, ref.Skipped, kind)
+		in01(kind, ref.Fidelity)
+		assert.Equal(t, ref.Fidelity, report.References[kind].Fidelity, "%s: one concept, the mean is its value", kind)
+		assert.Equal(t, ref.Images, report.References[kind].Images, kind)
+	}
+	assert.Equal(t, 1, bc.References[RefWords].Images)
+	assert.NotEmpty(t, bc.References[RefDescription].Prompt)
+	assert.Empty(t, bc.References[RefCeiling].Prompt)
+	assert.Greater(t, bc.References[RefCeiling].Images, 1, "every training image")
+	for _, r := range bc.Runs {
+		e := r.Evals[0]
+		assert.Equal(t, gapClosed(e.Fidelity, bc.References, RefSuperCategory), e.GapClosed, r.Method)
+		assert.Equal(t, gapClosed(e.Fidelity, bc.References, RefWords), e.GapClosedFromWords, r.Method)
+	}
+
 	var labels []string
 	for _, s := range report.Summary {
 		labels = append(labels, s.Label)

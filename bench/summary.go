@@ -52,7 +52,7 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 			if tr > 0 {
 				s.Label = fmt.Sprintf("%s@%d", m, tr)
 			}
-			var fid, edit, ctxFid, secs []float64
+			var fid, edit, ctxFid, secs, gap, gapWords []float64
 			var fidImages, editImages, ctxFidImages []float64 // every image's score, for the standard errors
 			stepSums := make([]float64, levels)
 			for _, bc := range concepts {
@@ -65,6 +65,12 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 							continue
 						}
 						fid, edit, ctxFid = append(fid, e.Fidelity), append(edit, e.Editability), append(ctxFid, e.ContextFidelity)
+						if e.GapClosed != nil {
+							gap = append(gap, *e.GapClosed)
+						}
+						if e.GapClosedFromWords != nil {
+							gapWords = append(gapWords, *e.GapClosedFromWords)
+						}
 						for j, ps := range e.Prompts {
 							if j < len(bc.Prompts) && bc.Prompts[j].Reconstruction {
 								fidImages = append(fidImages, ps.Fidelity...)
@@ -85,6 +91,14 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 			s.Fidelity, s.Editability, s.ContextFidelity, s.TrainSeconds = mean(fid), mean(edit), mean(ctxFid), mean(secs)
 			s.FidelitySE, s.EditabilitySE, s.ContextFidelitySE = standardError(fidImages), standardError(editImages), standardError(ctxFidImages)
 			s.Images = len(fidImages)
+			if len(gap) > 0 {
+				g := mean(gap)
+				s.GapClosed = &g
+			}
+			if len(gapWords) > 0 {
+				g := mean(gapWords)
+				s.GapClosedFromWords = &g
+			}
 			for k := range levels {
 				if s.Reached[k] > 0 {
 					v := stepSums[k] / float64(s.Reached[k])

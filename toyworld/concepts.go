@@ -86,6 +86,18 @@ func Concepts() []Concept {
 	}
 }
 
+// ReferencePrompts returns the concept in words at three levels: its super-category word ("a star"), its
+// coarse words ("a blue striped star") and its description (the coarse words and every fine word of
+// Scene.FineWords: "a light cool blue star with fine light stripes, with a thick black outline, …").
+// Learned concepts are measured against what these prompts draw.
+func (c Concept) ReferencePrompts() (superCategory, words, description string) {
+	rng := func() *rand.Rand { return rand.New(rand.NewPCG(0, 0)) }
+	coarse := Attributes{Shape: c.SuperCategory, Color: c.Scene.Color, Pattern: c.Scene.Pattern}
+	full := coarse
+	full.Fine = c.Scene.FineWords()
+	return Describe(Attributes{Shape: c.SuperCategory}, rng()), Describe(coarse, rng()), Describe(full, rng())
+}
+
 // ConceptByName returns the concept with that name.
 func ConceptByName(name string) (Concept, bool) {
 	for _, c := range Concepts() {

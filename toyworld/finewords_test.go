@@ -51,6 +51,15 @@ func TestFineWordsOfConcepts(t *testing.T) {
 		Describe(a, rand.New(rand.NewPCG(0, 0))))
 }
 
+func TestReferencePrompts(t *testing.T) {
+	c, _ := ConceptByName("rubyheart")
+	super, words, desc := c.ReferencePrompts()
+	assert.Equal(t, "a heart", super)
+	assert.Equal(t, Attributes{Shape: "heart", Color: "red", Pattern: "plain"}, ParseCaption(words), words)
+	want := Attributes{Shape: "heart", Color: "red", Pattern: "plain", Fine: c.Scene.FineWords()}
+	assert.Equal(t, want, ParseCaption(desc), desc)
+}
+
 func TestCaptionsNameFineWordsSometimes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	withOutline := 0

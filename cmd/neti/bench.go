@@ -146,17 +146,24 @@ func mergeBench(files []string, dir string, stdout io.Writer) error {
 }
 
 // printBenchSummary writes the summary as a table: one row per method and truncation, means ± their
-// standard errors over the images.
+// standard errors over the images, with the share of the floor→ceiling gap closed (from the word and
+// from the coarse words); then the references' rows.
 func printBenchSummary(w io.Writer, r *bench.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "method\tfidelity\teditability\tfidelity in context\ttrain s/concept\t"
+	gap := func(g *float64) string {
+		if g == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", *g)
+	}
+	head := "method\tfidelity\tgap closed (word, words)\teditability\tfidelity in context\ttrain s/concept\t"
 	for _, l := range r.Levels {
 		head += fmt.Sprintf("steps to %.0f%%\t", 100*l)
 	}
 	fmt.Fprintln(tw, head)
 	for _, s := range r.Summary {
-		row := fmt.Sprintf("%s\t%.3f ± %.3f\t%.3f ± %.3f\t%.3f ± %.3f\t%.1f\t", s.Label, s.Fidelity, s.FidelitySE,
-			s.Editability, s.EditabilitySE, s.ContextFidelity, s.ContextFidelitySE, s.TrainSeconds)
+		row := fmt.Sprintf("%s\t%.3f ± %.3f\t%s, %s\t%.3f ± %.3f\t%.3f ± %.3f\t%.1f\t", s.Label, s.Fidelity, s.FidelitySE,
+			gap(s.GapClosed), gap(s.GapClosedFromWords), s.Editability, s.EditabilitySE, s.ContextFidelity, s.ContextFidelitySE, s.TrainSeconds)
 		for k, st := range s.StepsTo {
 			switch {
 			case s.Truncation > 0:
@@ -168,6 +175,11 @@ func printBenchSummary(w io.Writer, r *bench.Report) {
 			}
 		}
 		fmt.Fprintln(tw, row)
+	}
+	for _, kind := range bench.ReferenceKinds {
+		if ref, ok := r.References[kind]; ok {
+			fmt.Fprintf(tw, "reference: %s\t%.3f ± %.3f\t\t\t\t\t\n", kind, ref.Fidelity, ref.FidelitySE)
+		}
 	}
 	_ = tw.Flush()
 }

@@ -3,14 +3,13 @@ package main
 import (
 	stdcontext "context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/org/neti"
 	"github.com/org/neti/toyworld"
@@ -52,18 +51,10 @@ func score(imgs []image.Image, c toyworld.Concept) reference {
 	return r
 }
 
-// conceptPrompts returns the reference prompts of a concept: its super-category word ("a star"), its
-// coarse words ("a blue striped star") and its full description (every fine word of Scene.FineWords).
+// conceptPrompts returns the reference prompts of a concept (toyworld.Concept.ReferencePrompts).
 func conceptPrompts(c toyworld.Concept) map[string]string {
-	rng := func() *rand.Rand { return rand.New(rand.NewPCG(0, 0)) }
-	coarse := toyworld.Attributes{Shape: c.SuperCategory, Color: c.Scene.Color, Pattern: c.Scene.Pattern}
-	full := coarse
-	full.Fine = c.Scene.FineWords()
-	return map[string]string{
-		"super_category": toyworld.Describe(toyworld.Attributes{Shape: c.SuperCategory}, rng()),
-		"words":          toyworld.Describe(coarse, rng()),
-		"description":    toyworld.Describe(full, rng()),
-	}
+	super, words, desc := c.ReferencePrompts()
+	return map[string]string{"super_category": super, "words": words, "description": desc}
 }
 
 // runReferences measures, per concept, the reference fidelities: each reference prompt with seeds
@@ -88,7 +79,8 @@ func runReferences(dir, oracleDir string, concepts []string, first, seeds, steps
 			for k := range seeds {
 				got, err := p.Generate(stdcontext.Background(), prompt, neti.GenerateOptions{Steps: steps, GuidanceScale: guidance, Seed: uint64(first + k)})
 				if err != nil {
-					if strings.Contains(err.Error(), "never saw") {
+					var unknown *neti.UnknownWordsError
+					if errors.As(err, &unknown) {
 						fmt.Printf("%s %s: skipped (%v)\n", c.Name, kind, err)
 						break
 					}

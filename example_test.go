@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/org/neti"
+	"github.com/org/neti/models/toyworld"
 )
 
 // Inspect counts each network's parameters from a model's configuration alone; here the real Stable
@@ -26,22 +27,27 @@ func ExampleInspect() {
 
 // LoadPipeline checks a diffusers folder (or a Hugging Face id found in the local cache) and loads its text
 // encoder, UNet, VAE, tokenizer and noise schedule on the default backend (the CPU unless GOMLX_BACKEND says
-// otherwise).
+// otherwise). Here the built-in toy-world model, which every program importing models/toyworld carries:
+// toyworld.Dir is its folder. Its tokenizer has one token for each word of the toy world.
 func ExampleLoadPipeline() {
-	p, err := neti.LoadPipeline("testdata/tiny-sd2", neti.LoadOptions{})
+	p, err := neti.LoadPipeline(toyworld.Dir(), neti.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer p.Close()
-	fmt.Println(p.Dir)
+	tokens, _, err := p.PromptTokens("a red star on a blue background")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tokens, "tokens")
 	// Output:
-	// testdata/tiny-sd2
+	// 7 tokens
 }
 
-// LoadPipeline reads a diffusers folder (or a Hugging Face id from the local cache); Generate draws images.
-// The tiny test model has random weights, so its images are noise, but of the model's size.
+// LoadPipeline reads a diffusers folder (or a Hugging Face id from the local cache); Generate draws images,
+// here with the built-in toy-world model, of its size (64 × 64 pixels).
 func ExamplePipeline_Generate() {
-	p, err := neti.LoadPipeline("testdata/tiny-sd1", neti.LoadOptions{})
+	p, err := neti.LoadPipeline(toyworld.Dir(), neti.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

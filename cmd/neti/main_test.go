@@ -53,7 +53,7 @@ func TestCLIErrors(t *testing.T) {
 		"no command":      {nil, "no command"},
 		"unknown command": {[]string{"train-dreambooth"}, `unknown command "train-dreambooth"`},
 		"no prompt":       {[]string{"generate", "--pretrained_model_name_or_path", "x"}, "one prompt"},
-		"no built-in":     {[]string{"generate", "a cat"}, "git checkout -- models/toyworld"},
+		"built-in, word":  {[]string{"generate", "a cat"}, "never saw: cat"},
 		"no guidance":     {[]string{"generate", "--pretrained_model_name_or_path", "x", "--guidance_scale", "0", "a cat"}, "--guidance_scale is 0"},
 		"not png":         {[]string{"generate", "--pretrained_model_name_or_path", "x", "--output", "a.jpg", "a cat"}, "must end in .png"},
 		"missing folder":  {[]string{"generate", "--pretrained_model_name_or_path", "/nonexistent/model", "a cat"}, "/nonexistent/model"},

@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 
 	"github.com/org/neti"
+	toymodel "github.com/org/neti/models/toyworld"
 )
 
 // defaultModel is the built-in toy-world model (models/toyworld in the repository).
 const defaultModel = "models/toyworld"
 
 // builtinModel finds the built-in model: models/toyworld under the working directory (the repository
-// root), else next to the executable's folder (bin/neti of a checkout).
+// root), else next to the executable's folder (bin/neti of a checkout), else the copy built into the
+// binary (models/toyworld.DirErr).
 func builtinModel() string {
 	if _, err := os.Stat(filepath.Join(defaultModel, "model_index.json")); err == nil {
 		return defaultModel
@@ -22,6 +24,11 @@ func builtinModel() string {
 		if _, err := os.Stat(filepath.Join(candidate, "model_index.json")); err == nil {
 			return candidate
 		}
+	}
+	// The copy built into this binary (its source folder, or unpacked once into the cache): found with
+	// -trimpath and from any folder.
+	if dir, err := toymodel.DirErr(); err == nil {
+		return dir
 	}
 	return defaultModel // LoadPipeline's error then names the missing folder
 }

@@ -22,7 +22,8 @@ import (
 //	concept.safetensors  the concept at that step (SaveConcept)
 //	state.safetensors    AdamW's moments: adam.m.<name> and adam.v.<name> for each trained tensor
 //	state.json           step, AdamW step, the PCG states of the training draws and of nested dropout,
-//	                     the data order and cursor, and the run's fingerprint (options that must match)
+//	                     the data order and cursor, the options (TrainOptions as JSON, defaults applied)
+//	                     and the run's fingerprint (the must-match options and the training files)
 //
 // It is written into a temporary folder renamed into place, so a crash leaves either the whole
 // checkpoint or none; the KeepCheckpoints newest are kept.
@@ -92,23 +93,26 @@ func (t *trainer) checkImages(dir string, recorded []imageHash) error {
 	return nil
 }
 
-// fingerprint lists the options a resumed run must share with the checkpoint's for the run to continue
-// exactly (MaxTrainSteps, output and callbacks may change).
+// fingerprintFiles is the fingerprint's key of the training files.
+const fingerprintFiles = "files"
+
+// fingerprint is what a resumed run must share with the checkpoint's for the run to continue exactly: the
+// TrainOptions fields tagged resume:"must-match" by JSON name (optionsFingerprint) and "files", the
+// training files' base names in order. A checkpoint records it for its readers; resuming compares the
+// recorded options themselves (resumeDiffs) and the files.
 func (t *trainer) fingerprint() map[string]string {
-	o := t.opts
-	var files []string
-	for _, f := range t.data.Files {
-		files = append(files, filepath.Base(f))
+	fp := optionsFingerprint(t.opts)
+	fp[fingerprintFiles] = t.fileNames()
+	return fp
+}
+
+// fileNames lists the training files' base names, comma-separated.
+func (t *trainer) fileNames() string {
+	files := make([]string, len(t.data.Files))
+	for i, f := range t.data.Files {
+		files[i] = filepath.Base(f)
 	}
-	return map[string]string{
-		"method": o.Method, "placeholder": o.Placeholder, "super_category": o.SuperCategory,
-		"bypass": strconv.FormatBool(t.concept.Mapper.Bypass), "batch_size": strconv.Itoa(o.BatchSize),
-		"gradient_accumulation": strconv.Itoa(o.GradientAccumulation), "resolution": strconv.Itoa(o.Resolution),
-		"seed": strconv.FormatUint(o.Seed, 10), "templates": o.Templates, "squash": strconv.FormatBool(o.Squash),
-		"flip_prob": fmt.Sprint(o.FlipProb), "nested_dropout_prob": fmt.Sprint(o.NestedDropoutProb),
-		"learning_rate": fmt.Sprint(o.effectiveLR()), "adam": fmt.Sprint(o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay),
-		"files": strings.Join(files, ","),
-	}
+	return strings.Join(files, ",")
 }
 
 // saveCheckpoint writes the checkpoint of the current step and removes the oldest beyond KeepCheckpoints.
@@ -294,17 +298,16 @@ func (t *trainer) resume() error {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return fail("%s is not valid: %v", checkpointJSON, err)
 	}
-	want := t.fingerprint()
-	var diffs []string
-	for k, v := range want {
-		if st.Fingerprint[k] != v {
-			diffs = append(diffs, fmt.Sprintf("%s was %q, now %q", k, st.Fingerprint[k], v))
-		}
+	// The checkpoint's options were recorded with defaults applied; applying them again fills the fields
+	// of options added since it was written (absent from its JSON) with their defaults.
+	recorded := st.Options.withDefaults(st.Options.Resolution)
+	diffs := resumeDiffs(recorded, t.opts)
+	if files := t.fileNames(); st.Fingerprint[fingerprintFiles] != files {
+		diffs = append(diffs, fmt.Sprintf("the training files were %q, now %q", st.Fingerprint[fingerprintFiles], files))
 	}
 	if len(diffs) > 0 {
-		sort.Strings(diffs)
-		return fail("the options differ from the checkpoint's (%s): use the same options; only MaxTrainSteps, "+
-			"checkpointing, validation and callbacks may change", strings.Join(diffs, "; "))
+		return fail("the options differ from the checkpoint's (%s): use the same options; only %s may change",
+			strings.Join(diffs, "; "), mayChangeNames())
 	}
 	if err := t.checkImages(dir, st.Images); err != nil {
 		return err

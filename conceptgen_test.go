@@ -92,7 +92,7 @@ func TestGenerateWithConcept(t *testing.T) {
 	assert.Same(t, denoiseExec, p.conceptDenoiseExec, "the per-layer UNet graph is built once")
 
 	// Euler's fractional timesteps are rounded for the mapper; every sampler works with concepts.
-	for _, sampler := range []string{"euler", "ddim"} {
+	for _, sampler := range []Sampler{SamplerEuler, SamplerDDIM} {
 		o := opts
 		o.Sampler = sampler
 		got := latentsOf(t, p, prompt, o)

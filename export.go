@@ -3,6 +3,7 @@ package neti
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,24 +18,28 @@ import (
 // timesteps and the cross-attention layers into one vector. The bypass, and all time and layer
 // dependence, are lost: the file is an approximation for tools that only read single-vector embeddings.
 
+// ExportFormat names an embedding file format, the value of ExportOptions.Format: FormatDiffusers (the
+// default, "" meaning it) or FormatA1111 (EmbeddingFormats).
+type ExportFormat string
+
 // Embedding file formats written by ExportConcept.
 const (
 	// FormatDiffusers is diffusers' learned_embeds.safetensors: one tensor [D] named by the placeholder
 	// (what textual_inversion.py saves and TextualInversionLoaderMixin.load_textual_inversion reads).
-	FormatDiffusers = "diffusers"
+	FormatDiffusers ExportFormat = "diffusers"
 	// FormatA1111 is the single-tensor embedding of AUTOMATIC1111's web UI (and kohya's sd-scripts):
 	// "emb_params" [1, D], the prompt word being the file's name (metadata "name" records it too).
-	FormatA1111 = "a1111"
+	FormatA1111 ExportFormat = "a1111"
 )
 
 // EmbeddingFormats lists the formats ExportOptions.Format accepts.
-var EmbeddingFormats = []string{FormatDiffusers, FormatA1111}
+var EmbeddingFormats = []ExportFormat{FormatDiffusers, FormatA1111}
 
 // ExportOptions configures ExportEmbedding and ExportConcept. The zero value averages over the 50
 // DPM-Solver timesteps and all layers at the concept's truncation, in the diffusers format.
 type ExportOptions struct {
 	// Format is FormatDiffusers (default) or FormatA1111.
-	Format string
+	Format ExportFormat
 	// Steps is the number of inference steps whose timesteps are averaged over: InferenceTimesteps of the
 	// concept's NumTimesteps (999, 979, ..., 20 for 50 steps of 1000). Default 50; ignored with Timesteps.
 	Steps int
@@ -65,8 +70,8 @@ func (o ExportOptions) resolved(c *Concept) (ExportOptions, error) {
 	if o.Format == "" {
 		o.Format = FormatDiffusers
 	}
-	if o.Format != FormatDiffusers && o.Format != FormatA1111 {
-		return o, fmt.Errorf("neti: ExportOptions.Format is %q: expected %q or %q", o.Format, FormatDiffusers, FormatA1111)
+	if !slices.Contains(EmbeddingFormats, o.Format) {
+		return o, fmt.Errorf("neti: ExportOptions.Format is %q: expected %s", o.Format, quotedOr(enumNames(EmbeddingFormats)))
 	}
 	if o.Steps == 0 {
 		o.Steps = 50

@@ -88,13 +88,14 @@ func TestExportFormats(t *testing.T) {
 	vec, err := ExportEmbedding(c, ExportOptions{Steps: 10})
 	require.NoError(t, err)
 	for _, tc := range []struct {
-		format, tensor string
-		dims           []int
+		format ExportFormat
+		tensor string
+		dims   []int
 	}{
 		{FormatDiffusers, "<toy>", []int{32}},
 		{FormatA1111, "emb_params", []int{1, 32}},
 	} {
-		t.Run(tc.format, func(t *testing.T) {
+		t.Run(string(tc.format), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "toy.safetensors")
 			require.NoError(t, ExportConcept(path, c, ExportOptions{Format: tc.format, Steps: 10}))
 			f, err := safetensors.Open(path)

@@ -89,7 +89,7 @@ func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOp
 			}
 		}
 	}
-	sampler, err := diffusion.NewSampler(opts.Sampler, p.schedule, opts.Steps)
+	sampler, err := diffusion.NewSampler(string(opts.Sampler), p.schedule, opts.Steps)
 	if err != nil {
 		return nil, shape, err
 	}

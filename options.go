@@ -72,8 +72,9 @@ type GenerateOptions struct {
 	Seed uint64
 	// NumImages is how many images to generate for the prompt. Default 1.
 	NumImages int
-	// Sampler is "dpm++2m" (DPM-Solver++(2M), the paper's sampler; default), "ddim" or "euler".
-	Sampler string
+	// Sampler is SamplerDPMSolver ("dpm++2m", DPM-Solver++(2M), the paper's sampler; default), SamplerDDIM
+	// ("ddim") or SamplerEuler ("euler").
+	Sampler Sampler
 	// InitialLatents, if set, replace the seeded initial noise: [NumImages, latentChannels, h, w] in
 	// row-major order, before scaling by the sampler's initial sigma (as diffusers' latents argument).
 	InitialLatents []float32
@@ -100,8 +101,51 @@ type GenerateOptions struct {
 	Truncation int
 }
 
-// Samplers lists the names accepted by GenerateOptions.Sampler.
-var Samplers = diffusion.SamplerNames
+// Sampler names a sampler, the value of GenerateOptions.Sampler: SamplerDPMSolver (the default, ""
+// meaning it), SamplerDDIM or SamplerEuler (Samplers). Its values are the diffusion package's sampler
+// names (diffusion.SamplerNames, diffusion.NewSampler).
+type Sampler string
+
+// Samplers of GenerateOptions.Sampler.
+const (
+	// SamplerDPMSolver is DPM-Solver++(2M), the paper's sampler.
+	SamplerDPMSolver Sampler = "dpm++2m"
+	// SamplerDDIM is DDIM (η = 0).
+	SamplerDDIM Sampler = "ddim"
+	// SamplerEuler is the Euler sampler of k-diffusion (diffusers' EulerDiscreteScheduler).
+	SamplerEuler Sampler = "euler"
+)
+
+// Samplers lists the names accepted by GenerateOptions.Sampler: diffusion.SamplerNames.
+var Samplers = func() []Sampler {
+	out := make([]Sampler, len(diffusion.SamplerNames))
+	for i, name := range diffusion.SamplerNames {
+		out[i] = Sampler(name)
+	}
+	return out
+}()
+
+// enumNames returns the values of a string-based option type (Method, Templates, Sampler, ExportFormat)
+// as strings, for messages and help texts.
+func enumNames[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// quotedOr lists names as `"a", "b" or "c"`.
+func quotedOr(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = fmt.Sprintf("%q", n)
+	}
+	if len(quoted) < 2 {
+		return strings.Join(quoted, "")
+	}
+	return strings.Join(quoted[:len(quoted)-1], ", ") + " or " + quoted[len(quoted)-1]
+}
 
 func (o GenerateOptions) withDefaults() GenerateOptions {
 	if o.Steps == 0 {
@@ -114,7 +158,7 @@ func (o GenerateOptions) withDefaults() GenerateOptions {
 		o.NumImages = 1
 	}
 	if o.Sampler == "" {
-		o.Sampler = "dpm++2m"
+		o.Sampler = SamplerDPMSolver
 	}
 	return o
 }
@@ -170,7 +214,7 @@ func (o GenerateOptions) validateOptions() error {
 			o.Truncation)
 	}
 	if !slices.Contains(Samplers, o.Sampler) {
-		return fmt.Errorf("neti: GenerateOptions.Sampler is %q; expected one of %s", o.Sampler, strings.Join(Samplers, ", "))
+		return fmt.Errorf("neti: GenerateOptions.Sampler is %q; expected one of %s", o.Sampler, strings.Join(enumNames(Samplers), ", "))
 	}
 	return nil
 }

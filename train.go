@@ -232,7 +232,7 @@ type trainRecord struct {
 
 // trainedTensors lists the tensors a method trains: the whole mapper but W for NeTI, the output bias
 // (the vector) for TI, the output head for P+.
-func trainedTensors(method string, cfg MapperConfig) []string {
+func trainedTensors(method Method, cfg MapperConfig) []string {
 	switch method {
 	case MethodTI:
 		return []string{"output_layer.0.bias"}

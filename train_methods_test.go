@@ -37,8 +37,8 @@ func TestTrainBaselines(t *testing.T) {
 	images := writeTestImages(t, filepath.Join(t.TempDir(), "images"), 2)
 	init, err := p.tokenEmbedding("good")
 	require.NoError(t, err)
-	for _, method := range []string{MethodTI, MethodPPlus, "neti-no-bypass"} {
-		t.Run(method, func(t *testing.T) {
+	for _, method := range []Method{MethodTI, MethodPPlus, "neti-no-bypass"} {
+		t.Run(string(method), func(t *testing.T) {
 			opts := tinyTrainOptions("", 1)
 			opts.Method, opts.GradientAccumulation = method, 1
 			if method == "neti-no-bypass" {

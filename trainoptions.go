@@ -4,120 +4,133 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"strings"
 )
 
-// Training methods of TrainOptions.Method. The baselines run in the same trainer (same data, prompts,
-// timesteps, noise and seeds), only the learned representation differs.
+// Method is a training method, the value of TrainOptions.Method: MethodNeTI (the default, "" meaning it),
+// MethodTI or MethodPPlus (TrainMethods). The baselines run in the same trainer (same data, prompts,
+// timesteps, noise and seeds), only the learned representation differs. It is a string in JSON (concept
+// files, checkpoints).
+type Method string
+
+// Training methods of TrainOptions.Method.
 const (
 	// MethodNeTI learns the NeTI mapper M(t, ℓ) with nested dropout and, unless NoBypass, the textual
 	// bypass (paper §3).
-	MethodNeTI = "neti"
+	MethodNeTI Method = "neti"
 	// MethodTI is Textual Inversion: one word vector for every timestep and layer, initialised with the
 	// super-category's embedding. It is stored as a concept whose output head has zero weights and the
 	// learned vector as its bias, so Concept.Embed is the same for every (t, ℓ).
-	MethodTI = "ti"
+	MethodTI Method = "ti"
 	// MethodPPlus is P+ (XTI): one word vector per cross-attention layer, no time. It is stored as a
 	// concept whose Fourier features ignore t (W's time column is zero) and whose hidden layers are frozen;
 	// the output head, zero-initialised with the super-category's embedding as bias, learns one vector per
 	// layer through the fixed per-layer features (any 16 vectors, as the features are independent).
-	MethodPPlus = "pplus"
+	MethodPPlus Method = "pplus"
 )
 
 // TrainMethods lists the accepted values of TrainOptions.Method.
-var TrainMethods = []string{MethodNeTI, MethodTI, MethodPPlus}
+var TrainMethods = []Method{MethodNeTI, MethodTI, MethodPPlus}
 
 // TrainOptions configures TrainConcept. Zero fields take the documented defaults, which are the original
 // NeTI's for Stable Diffusion (spec §6); booleans are phrased so that false is the default.
+//
+// Every field says whether a resumed run (ResumeFrom) may change it: resume:"must-match" fields must equal
+// the checkpoint's once defaults apply (they decide what the run computes), resume:"may-change" fields may
+// differ (how long it runs, where and how often it writes, validation, callbacks). A checkpoint records the
+// options (JSON), and resuming compares them field by field from these tags, so a new option is declared in
+// this struct alone. A must-match field must be recorded in JSON (its json name is not "-").
 type TrainOptions struct {
 	// Placeholder is the new token that will stand for the concept, e.g. "<cat-toy>". Required; it must
 	// not be a word of the tokenizer's vocabulary.
-	Placeholder string `json:"placeholder"`
+	Placeholder string `json:"placeholder" resume:"must-match"`
 	// SuperCategory is a one-token word describing the concept ("object", "dog", "toy"); its embedding norm
 	// is the mapper's target norm (TI and P+ start from its embedding). Default "object".
-	SuperCategory string `json:"super_category"`
+	SuperCategory string `json:"super_category" resume:"must-match"`
 	// Method is MethodNeTI (default), MethodTI or MethodPPlus.
-	Method string `json:"method"`
+	Method Method `json:"method" resume:"must-match"`
 	// NoBypass disables NeTI's textual bypass (the paper's ablation). TI and P+ never use it.
-	NoBypass bool `json:"no_bypass,omitempty"`
+	NoBypass bool `json:"no_bypass,omitempty" resume:"must-match"`
 
 	// MaxTrainSteps is the number of optimizer steps. Default 1000.
-	MaxTrainSteps int `json:"max_train_steps"`
+	MaxTrainSteps int `json:"max_train_steps" resume:"may-change"`
 	// BatchSize is the number of images per micro-batch. Default 2.
-	BatchSize int `json:"train_batch_size"`
+	BatchSize int `json:"train_batch_size" resume:"must-match"`
 	// GradientAccumulation is the number of micro-batches averaged per optimizer step. Default 4.
-	GradientAccumulation int `json:"gradient_accumulation_steps"`
+	GradientAccumulation int `json:"gradient_accumulation_steps" resume:"must-match"`
 	// LearningRate is the base learning rate. Default 1e-3.
-	LearningRate float64 `json:"learning_rate"`
+	LearningRate float64 `json:"learning_rate" resume:"must-match"`
 	// NoScaleLR keeps the learning rate as given; by default it is multiplied by BatchSize ×
 	// GradientAccumulation (the original's scale_lr: 1e-3 × 8 = 8e-3). The schedule is constant.
-	NoScaleLR bool `json:"no_scale_lr,omitempty"`
+	NoScaleLR bool `json:"no_scale_lr,omitempty" resume:"must-match"`
 	// Beta1, Beta2, Epsilon and WeightDecay are AdamW's (defaults 0.9, 0.999, 1e-8, 1e-2). WeightDecay
 	// applies to every trained tensor, as the original's. Set NoWeightDecay for none.
-	Beta1       float64 `json:"adam_beta1"`
-	Beta2       float64 `json:"adam_beta2"`
-	Epsilon     float64 `json:"adam_epsilon"`
-	WeightDecay float64 `json:"adam_weight_decay"`
+	Beta1       float64 `json:"adam_beta1" resume:"must-match"`
+	Beta2       float64 `json:"adam_beta2" resume:"must-match"`
+	Epsilon     float64 `json:"adam_epsilon" resume:"must-match"`
+	WeightDecay float64 `json:"adam_weight_decay" resume:"must-match"`
 	// NoWeightDecay turns AdamW's weight decay off (Adam).
-	NoWeightDecay bool `json:"no_weight_decay,omitempty"`
+	NoWeightDecay bool `json:"no_weight_decay,omitempty" resume:"must-match"`
 
 	// Resolution is the side of the square training images in pixels. Default: the model's native size
 	// (UNet sample_size × VAE scale factor: 512 for SD 1.x, 768 for SD 2.x 768-v, 64 for tiny-sd1). It
 	// must be a multiple of the model's size multiple (64 for SD).
-	Resolution int `json:"resolution"`
+	Resolution int `json:"resolution" resume:"must-match"`
 	// Squash resizes non-square images to a square without cropping, as the original's default
 	// center_crop=False does (compatibility); by default images are centre-cropped to a square first.
-	Squash bool `json:"squash,omitempty"`
+	Squash bool `json:"squash,omitempty" resume:"must-match"`
 	// FlipProb is the probability of a horizontal flip per sample. Default 0.5; NoFlip disables flips.
-	FlipProb float64 `json:"flip_prob"`
+	FlipProb float64 `json:"flip_prob" resume:"must-match"`
 	// NoFlip disables horizontal flips.
-	NoFlip bool `json:"no_flip,omitempty"`
-	// Templates selects the captions: "object" (ObjectTemplates, default), "style" (StyleTemplates) or
-	// "toy" (ToyTemplates, for the toy-world model, whose vocabulary lacks most photo-template words).
-	Templates string `json:"templates"`
+	NoFlip bool `json:"no_flip,omitempty" resume:"must-match"`
+	// Templates selects the captions: TemplatesObject (ObjectTemplates, default), TemplatesStyle
+	// (StyleTemplates) or TemplatesToy (ToyTemplates, for the toy-world model, whose vocabulary lacks most
+	// photo-template words).
+	Templates Templates `json:"templates" resume:"must-match"`
 	// NestedDropoutProb is the probability of nested dropout per mapper call (NeTI only). Default
 	// DefaultNestedDropoutProb (0.5); NoNestedDropout disables it.
-	NestedDropoutProb float64 `json:"nested_dropout_prob"`
+	NestedDropoutProb float64 `json:"nested_dropout_prob" resume:"must-match"`
 	// NoNestedDropout disables nested dropout.
-	NoNestedDropout bool `json:"no_nested_dropout,omitempty"`
+	NoNestedDropout bool `json:"no_nested_dropout,omitempty" resume:"must-match"`
 
 	// Seed determines everything random: W and the mapper's initial weights, the data order, templates,
 	// flips, timesteps, noise, the VAE posterior samples and nested dropout. Same seed, same concept.
-	Seed uint64 `json:"seed"`
+	Seed uint64 `json:"seed" resume:"must-match"`
 
 	// OutputDir receives the checkpoints (checkpoint-<step>/), the loss log (loss.jsonl) and the final
 	// concept (<placeholder>.safetensors with unsafe characters replaced). "" writes nothing.
-	OutputDir string `json:"output_dir"`
+	OutputDir string `json:"output_dir" resume:"may-change"`
 	// CheckpointEvery is the number of optimizer steps between checkpoints. Default 250; negative
 	// disables checkpoints.
-	CheckpointEvery int `json:"checkpointing_steps"`
+	CheckpointEvery int `json:"checkpointing_steps" resume:"may-change"`
 	// KeepCheckpoints is how many of the latest checkpoints are kept. Default 3; negative keeps all.
-	KeepCheckpoints int `json:"checkpoints_total_limit"`
+	KeepCheckpoints int `json:"checkpoints_total_limit" resume:"may-change"`
 	// ResumeFrom restores a checkpoint folder (…/checkpoint-<step>) or, with "latest", the newest one in
 	// OutputDir: mapper, optimizer moments, step and random states, so the run continues exactly as if
 	// uninterrupted. A missing checkpoint is an error. MaxTrainSteps may be raised to train further.
-	ResumeFrom string `json:"-"`
+	ResumeFrom string `json:"-" resume:"may-change"`
 
 	// ValidateEvery generates validation images every so many optimizer steps (0: never): each of
 	// ValidationPrompts with each of ValidationSeeds, guided DPM-Solver++ at the model's size, written to
 	// OutputDir/validation/step-<step>/ and passed to OnValidate.
-	ValidateEvery int `json:"validation_steps,omitempty"`
+	ValidateEvery int `json:"validation_steps,omitempty" resume:"may-change"`
 	// ValidationPrompts are the validation prompts, {} standing for the placeholder. Default
 	// ValidationPrompts.
-	ValidationPrompts []string `json:"validation_prompts,omitempty"`
+	ValidationPrompts []string `json:"validation_prompts,omitempty" resume:"may-change"`
 	// ValidationSeeds are the seeds of the validation images. Default ValidationSeeds.
-	ValidationSeeds []uint64 `json:"validation_seeds,omitempty"`
+	ValidationSeeds []uint64 `json:"validation_seeds,omitempty" resume:"may-change"`
 	// ValidationInferenceSteps is the number of denoising steps of a validation image. Default 50.
-	ValidationInferenceSteps int `json:"validation_inference_steps,omitempty"`
+	ValidationInferenceSteps int `json:"validation_inference_steps,omitempty" resume:"may-change"`
 	// OnValidate, if set, receives the step, a snapshot of the concept and the validation images
 	// (prompt-major: image i·len(seeds) + j is prompt i with seed j). An error stops training.
-	OnValidate func(step int, c *Concept, images []*image.RGBA) error `json:"-"`
+	OnValidate func(step int, c *Concept, images []*image.RGBA) error `json:"-" resume:"may-change"`
 	// OnStep, if set, is called after each optimizer step (and its checkpoint).
-	OnStep func(p TrainProgress) `json:"-"`
+	OnStep func(p TrainProgress) `json:"-" resume:"may-change"`
 	// OnNote, if set, receives remarks, one line each: on the data (skipped files), and on the outputs of
 	// an earlier run in OutputDir that are kept aside (loss.jsonl, validation/, the final concept: see
 	// SaveConcept's numbered history); the library never prints.
-	OnNote func(note string) `json:"-"`
+	OnNote func(note string) `json:"-" resume:"may-change"`
 }
 
 // TrainProgress is what TrainOptions.OnStep receives after each optimizer step.
@@ -141,7 +154,7 @@ type TrainProgress struct {
 func ToyPreset() TrainOptions {
 	return TrainOptions{
 		MaxTrainSteps: 200, BatchSize: 2, GradientAccumulation: 1, LearningRate: 5e-3, NoScaleLR: true,
-		CheckpointEvery: 50, Templates: "toy", ValidationPrompts: ToyValidationPrompts,
+		CheckpointEvery: 50, Templates: TemplatesToy, ValidationPrompts: ToyValidationPrompts,
 	}
 }
 
@@ -180,7 +193,7 @@ func (o TrainOptions) withDefaults(nativeResolution int) TrainOptions {
 		o.Method = MethodNeTI
 	}
 	if o.Templates == "" {
-		o.Templates = "object"
+		o.Templates = TemplatesObject
 	}
 	setInt(&o.MaxTrainSteps, defaultTrainSteps)
 	setInt(&o.BatchSize, defaultBatchSize)
@@ -252,15 +265,11 @@ func (o TrainOptions) validateOptions() error {
 	if strings.TrimSpace(o.Placeholder) == "" || strings.ContainsAny(o.Placeholder, " \t\n") {
 		return fail("Placeholder is %q: expected a new token without spaces, such as \"<my-cat>\"", o.Placeholder)
 	}
-	known := false
-	for _, m := range TrainMethods {
-		known = known || m == o.Method
+	if !slices.Contains(TrainMethods, o.Method) {
+		return fail("Method is %q: expected one of %s", o.Method, strings.Join(enumNames(TrainMethods), ", "))
 	}
-	if !known {
-		return fail("Method is %q: expected one of %s", o.Method, strings.Join(TrainMethods, ", "))
-	}
-	if o.Templates != "object" && o.Templates != "style" && o.Templates != "toy" {
-		return fail("Templates is %q: expected \"object\", \"style\" or \"toy\"", o.Templates)
+	if !slices.Contains(TemplateSets, o.Templates) {
+		return fail("Templates is %q: expected %s", o.Templates, quotedOr(enumNames(TemplateSets)))
 	}
 	for _, f := range []struct {
 		name      string
@@ -321,9 +330,9 @@ func (o TrainOptions) effectiveLR() float64 {
 // templates returns the caption templates selected by o.Templates.
 func (o TrainOptions) templates() []string {
 	switch o.Templates {
-	case "style":
+	case TemplatesStyle:
 		return StyleTemplates
-	case "toy":
+	case TemplatesToy:
 		return ToyTemplates
 	}
 	return ObjectTemplates

@@ -9,7 +9,25 @@ import (
 // in place of {}. The lists are Textual Inversion's, which the original NeTI uses unchanged: 27 for objects
 // ("a photo of a {}"), 19 for styles ("a painting in the style of {}").
 
-// ObjectTemplates are the 27 caption templates of an object concept (TrainOptions.Templates "object").
+// Templates names a set of caption templates, the value of TrainOptions.Templates: TemplatesObject (the
+// default, "" meaning it), TemplatesStyle or TemplatesToy (TemplateSets). It is a string in JSON (concept
+// files, checkpoints).
+type Templates string
+
+// Caption template sets of TrainOptions.Templates.
+const (
+	// TemplatesObject selects ObjectTemplates, for an object concept.
+	TemplatesObject Templates = "object"
+	// TemplatesStyle selects StyleTemplates, for a style concept.
+	TemplatesStyle Templates = "style"
+	// TemplatesToy selects ToyTemplates, for the toy-world model (ToyPreset).
+	TemplatesToy Templates = "toy"
+)
+
+// TemplateSets lists the accepted values of TrainOptions.Templates.
+var TemplateSets = []Templates{TemplatesObject, TemplatesStyle, TemplatesToy}
+
+// ObjectTemplates are the 27 caption templates of an object concept (TemplatesObject).
 var ObjectTemplates = []string{
 	"a photo of a {}",
 	"a rendering of a {}",
@@ -40,7 +58,7 @@ var ObjectTemplates = []string{
 	"a photo of a small {}",
 }
 
-// ToyTemplates are the caption templates of the toy-world model (TrainOptions.Templates "toy", ToyPreset):
+// ToyTemplates are the caption templates of the toy-world model (TemplatesToy, ToyPreset):
 // the phrasings of its training captions (toyworld.Caption) with the placeholder as the object, so every
 // word is one the model knows. The photo-style templates above use words outside its closed vocabulary.
 var ToyTemplates = []string{
@@ -59,7 +77,7 @@ var ToyValidationPrompts = []string{
 	"a large {} at the top",
 }
 
-// StyleTemplates are the 19 caption templates of a style concept (TrainOptions.Templates "style").
+// StyleTemplates are the 19 caption templates of a style concept (TemplatesStyle).
 var StyleTemplates = []string{
 	"a painting in the style of {}",
 	"a rendering in the style of {}",
@@ -101,7 +119,7 @@ func checkTemplateVocabulary(p *Pipeline, o TrainOptions) error {
 	for _, tmpl := range o.templates() {
 		if err := p.checkVocabulary(strings.ReplaceAll(tmpl, "{}", o.Placeholder), placeholder); err != nil {
 			return fmt.Errorf("neti: train: caption template %q of TrainOptions.Templates %q: %w; "+
-				"use Templates \"toy\" (ToyPreset does) with this model", tmpl, o.Templates, err)
+				"use Templates %q (ToyPreset does) with this model", tmpl, o.Templates, err, TemplatesToy)
 		}
 	}
 	if o.ValidateEvery == 0 {

@@ -9,13 +9,13 @@ import (
 	"github.com/org/neti/toyworld"
 )
 
-// Methods of Options.Methods: the training methods of neti.TrainOptions.Method, NeTI also without its
-// textual bypass (the paper's ablation).
+// Methods of Options.Methods: the training methods of neti.TrainOptions.Method under their neti names,
+// NeTI also without its textual bypass (the paper's ablation).
 const (
-	NeTI         = "neti"
+	NeTI         = string(neti.MethodNeTI)
 	NeTINoBypass = "neti-nobypass"
-	PPlus        = "pplus"
-	TI           = "ti"
+	PPlus        = string(neti.MethodPPlus)
+	TI           = string(neti.MethodTI)
 )
 
 // Methods lists the accepted values of Options.Methods, in the default order.

@@ -188,7 +188,7 @@ func (b *bencher) method(ctx context.Context, c toyworld.Concept, dir string, pr
 // generates nothing (no prompts): OnValidate then only hands over the concept's snapshot.
 func trainOptions(opts Options, c toyworld.Concept, method string) neti.TrainOptions {
 	o := neti.ToyPreset()
-	o.Method, o.Seed = method, opts.Seed
+	o.Method, o.Seed = neti.Method(method), opts.Seed // bench's names are neti's but NeTINoBypass
 	if method == NeTINoBypass {
 		o.Method, o.NoBypass = neti.MethodNeTI, true
 	}

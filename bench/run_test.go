@@ -61,8 +61,9 @@ func TestTrainOptions(t *testing.T) {
 	}}
 	c, _ := toyworld.ConceptByName("goldstar")
 	for _, tc := range []struct {
-		method, want string
-		noBypass     bool
+		method   string
+		want     neti.Method
+		noBypass bool
 	}{{NeTI, neti.MethodNeTI, false}, {NeTINoBypass, neti.MethodNeTI, true}, {PPlus, neti.MethodPPlus, false}, {TI, neti.MethodTI, false}} {
 		o := trainOptions(opts, c, tc.method)
 		assert.Equal(t, tc.want, o.Method, tc.method)

@@ -15,7 +15,7 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	conceptPath := fs.String("concept", "", "NeTI concept file to export (required)")
-	format := fs.String("format", neti.FormatDiffusers, "embedding format: "+strings.Join(neti.EmbeddingFormats, " or "))
+	format := fs.String("format", string(neti.FormatDiffusers), "embedding format: "+joinValues(neti.EmbeddingFormats, " or "))
 	output := fs.String("output", "", "file to write (default: learned_embeds.safetensors for diffusers, "+
 		"NAME.safetensors for a1111, NAME being the placeholder without <>; a1111 uses the file name as the prompt word)")
 	steps := fs.Int("steps", 50, "average over the timesteps of this many DPM-Solver steps")
@@ -40,7 +40,7 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if *conceptPath == "" {
 		return fmt.Errorf("export: --concept is required (a concept file written by neti train)")
 	}
-	opts := neti.ExportOptions{Format: *format, Steps: *steps, Truncation: *truncation}
+	opts := neti.ExportOptions{Format: neti.ExportFormat(*format), Steps: *steps, Truncation: *truncation}
 	var err error
 	if opts.Timesteps, err = parseInts("--timesteps", *timesteps); err != nil {
 		return err
@@ -55,7 +55,7 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	path := *output
 	if path == "" {
 		path = "learned_embeds.safetensors"
-		if *format == neti.FormatA1111 {
+		if opts.Format == neti.FormatA1111 {
 			path = embeddingName(c.Placeholder) + ".safetensors"
 		}
 	}

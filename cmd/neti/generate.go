@@ -29,7 +29,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	height := fs.Int("height", 0, "image height in pixels (default: the model's)")
 	seed := fs.Uint64("seed", 0, "seed of the initial noise")
 	num := fs.Int("num_images_per_prompt", 1, "number of images")
-	sampler := fs.String("scheduler", "dpm++2m", "sampler: "+strings.Join(neti.Samplers, ", "))
+	sampler := fs.String("scheduler", string(neti.SamplerDPMSolver), "sampler: "+joinValues(neti.Samplers, ", "))
 	backendName := fs.String("backend", "", backendUsage)
 	dtype := fs.String("dtype", "float32", "precision: float32, bfloat16 or float16")
 	var conceptFiles stringList
@@ -64,7 +64,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	loadOpts := neti.LoadOptions{Backend: *backendName, DType: *dtype}
 	opts := neti.GenerateOptions{
 		NegativePrompt: *negative, Steps: *steps, GuidanceScale: *guidance, Width: *width, Height: *height,
-		Seed: *seed, NumImages: *num, Sampler: *sampler, Truncation: *truncation, AllowOtherBaseModel: *otherBase,
+		Seed: *seed, NumImages: *num, Sampler: neti.Sampler(*sampler), Truncation: *truncation, AllowOtherBaseModel: *otherBase,
 		OnStep: func(step, total int) { fmt.Fprintf(stderr, "\rstep %d/%d", step, total) },
 		OnNote: func(note string) { fmt.Fprintln(stderr, "note:", flagText(note)) },
 	}

@@ -62,6 +62,18 @@ var optionFlags = []struct{ field, flag string }{
 	{"ResumeFrom", "--resume_from_checkpoint"}, // the checkpoint errors name it without the type
 }
 
+// joinValues joins the values of one of the library's string-based option types (neti.Method,
+// neti.Templates, neti.Sampler, neti.ExportFormat) for a flag's help; the flags hold the strings, converted
+// to the type where the options are filled in, and the library's Validate judges them (its errors name the
+// flag through optionFlags).
+func joinValues[T ~string](values []T, sep string) string {
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = string(v)
+	}
+	return strings.Join(names, sep)
+}
+
 // flagReplacer applies optionFlags.
 var flagReplacer = func() *strings.Replacer {
 	var pairs []string

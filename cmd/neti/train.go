@@ -22,9 +22,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := fs.String("train_data_dir", "", "folder of PNG/JPEG images of the concept (comma-separated folders or files)")
 	placeholder := fs.String("placeholder_token", "", "new token for the concept, e.g. \"<cat-toy>\"")
 	initializer := fs.String("initializer_token", "object", "one-token super-category word (sets the norm; TI/P+ start from it)")
-	method := fs.String("method", neti.MethodNeTI, "what to learn: "+strings.Join(neti.TrainMethods, ", "))
+	method := fs.String("method", string(neti.MethodNeTI), "what to learn: "+joinValues(neti.TrainMethods, ", "))
 	noBypass := fs.Bool("no_bypass", false, "disable NeTI's textual bypass")
-	property := fs.String("learnable_property", "", "caption templates: object, style or toy (default object, or the preset's: toy)")
+	property := fs.String("learnable_property", "", "caption templates: "+joinValues(neti.TemplateSets, ", ")+
+		" (default "+string(neti.TemplatesObject)+", or the preset's: "+string(neti.ToyPreset().Templates)+")")
 	resolution := fs.Int("resolution", 0, "training image size in pixels (default: the model's, 512 for SD 1.x)")
 	centerCrop := fs.Bool("center_crop", true, "centre-crop images to a square (false squashes them as the original NeTI)")
 	steps := fs.Int("max_train_steps", 0, "optimizer steps (default 1000, or the preset's)")
@@ -95,10 +96,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		return fmt.Errorf("train: --preset %q: expected \"toy\" or nothing", *preset)
 	}
-	opts.Placeholder, opts.SuperCategory, opts.Method, opts.NoBypass = *placeholder, *initializer, *method, *noBypass
+	opts.Placeholder, opts.SuperCategory, opts.Method, opts.NoBypass = *placeholder, *initializer, neti.Method(*method), *noBypass
 	opts.Resolution, opts.Squash, opts.Seed = *resolution, !*centerCrop, *seed
 	if *property != "" {
-		opts.Templates = *property
+		opts.Templates = neti.Templates(*property)
 	}
 	opts.OutputDir, opts.ResumeFrom, opts.ValidateEvery = *output, *resume, *validation
 	setIfGiven := func(dst *int, v int) {

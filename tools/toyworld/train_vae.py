@@ -1,5 +1,7 @@
 """Trains the toy-world AutoencoderKL (L1 + L2 reconstruction + small KL), then encodes the whole
-dataset into latents (posterior mean and std) and measures the latent std for scaling_factor."""
+dataset into latents (posterior mean and std) and measures the latent std for scaling_factor. The training
+checkpoints every few minutes (WORK/vae_ckpt.pt: weights, optimizer, random streams, step and time spent)
+and resumes from it when started again with the same arguments, so --minutes is the total over runs."""
 
 import argparse
 import json
@@ -27,6 +29,7 @@ def main():
     ap.add_argument("--resume", action="store_true", help="continue from WORK/vae (fresh optimizer)")
     ap.add_argument("--encode_only", action="store_true")
     ap.add_argument("--max_steps", type=int, default=0, help="stop after this many steps (0: time only)")
+    ap.add_argument("--ckpt_minutes", type=float, default=4)
     ap.add_argument("--channels", default="", help="block_out_channels, e.g. 32,64,64 (default: common.VAE_CONFIG)")
     ap.add_argument("--latent_channels", type=int, default=0, help="latent channels (default: common.VAE_CONFIG's 4)")
     ap.add_argument("--decoder_only", action="store_true",
@@ -76,14 +79,30 @@ def train(a, grp):
     grp.sync_params(params)
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(a.seed + 7919 * grp.rank)  # each process draws its own examples
-    t_end = time.time() + a.minutes * 60
-    step = 0
+    step, spent = 0, 0.0
+    ck = os.path.join(a.work, "vae_ckpt.pt")
+    if os.path.exists(ck) and not a.resume:
+        s = torch.load(ck, weights_only=False)
+        vae.load_state_dict(s["vae"])
+        opt.load_state_dict(s["opt"])
+        if len(s["gens"]) != grp.world:
+            raise SystemExit(f"{ck} was written by {len(s['gens'])} process(es): resume it with --procs {len(s['gens'])}")
+        g.set_state(s["gens"][grp.rank])
+        step, spent = s["step"], s["spent"]
+        log(stage="vae_resume", step=step, spent_s=spent)
+    budget = a.minutes * 60
+    t_start = time.time() - spent
+    last_ck = time.time()
     while True:
         # the leader's clock decides for every process
-        go_on, frac = grp.control(float(time.time() < t_end and (a.max_steps == 0 or step < a.max_steps)),
-                                  1 - (t_end - time.time()) / (a.minutes * 60))
+        go_on, frac, save_now = grp.control(
+            float(time.time() - t_start < budget and (a.max_steps == 0 or step < a.max_steps)),
+            (time.time() - t_start) / budget, float(time.time() - last_ck > a.ckpt_minutes * 60))
         if not go_on:
             break
+        if save_now:
+            save_vae_ckpt(grp, ck, vae, opt, g, step, time.time() - t_start)
+            last_ck = time.time()
         idx = torch.randint(0, n, (batch,), generator=g).numpy()
         x = common.to_unit(imgs[idx])
         w = 1 + a.fg_weight * common.object_mask(x) if a.fg_weight else torch.ones_like(x[:, :1])  # [B, 1, H, W]
@@ -107,12 +126,20 @@ def train(a, grp):
         step += 1
         if step % 10 == 0:
             log(stage="vae", step=step, l1=l1.item(), l2=l2.item(), kl=kl.item())
-        if step % 1000 == 0 and grp.leader:
-            vae.save_pretrained(os.path.join(a.work, "vae"))
+    save_vae_ckpt(grp, ck, vae, opt, g, step, time.time() - t_start)
     if grp.leader:
         vae.eval()
         vae.save_pretrained(os.path.join(a.work, "vae"))
         log(stage="vae_saved", steps=step)
+
+
+def save_vae_ckpt(grp, ck, vae, opt, g, step, spent):
+    """Writes the resumable checkpoint atomically (every process's random stream; the leader writes)."""
+    gens = grp.gather(g.get_state())
+    if not grp.leader:
+        return
+    torch.save(dict(vae=vae.state_dict(), opt=opt.state_dict(), gens=gens, step=step, spent=spent), ck + ".tmp")
+    os.replace(ck + ".tmp", ck)
 
 
 def train_decoder(a, grp):

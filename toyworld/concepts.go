@@ -98,9 +98,35 @@ func (c Concept) ReferencePrompts() (superCategory, words, description string) {
 	return Describe(Attributes{Shape: c.SuperCategory}, rng()), Describe(coarse, rng()), Describe(full, rng())
 }
 
-// ConceptByName returns the concept with that name.
+// HeldOutConcepts returns three concepts for checking results on objects nothing was tuned on (issue 14):
+// like Concepts, each a combination of coarse and fine attributes no single word names, five contexts
+// each; no setting of the toy preset or the benchmark may be chosen by measuring them.
+func HeldOutConcepts() []Concept {
+	return []Concept{
+		concept("coraldiamond", "a warm pink diamond with coarse dark dots, a thin white outline and a black ring, turned −14°",
+			"diamond", "pink", "dotted",
+			Fine{ColorJitter: HSLJitter{DH: 7, DL: -0.01}, Rotation: -14, Scale: 1, Outline: "white", OutlineWidth: 1.1,
+				Mark: "ring", MarkColor: "black", PatternTone: -0.45, PatternPeriod: 7, PatternAngle: 0, PatternPhase: 0.25},
+			ctx("large", "center", "green"), ctx("large", "left", "blue"), ctx("medium", "right", "yellow"),
+			ctx("large", "top", "purple"), ctx("large", "bottom", "orange")),
+		concept("ferntriangle", "a dark yellowish-green triangle with a fine light checker pattern, no outline and a white centre dot, turned 6°",
+			"triangle", "green", "checkered",
+			Fine{ColorJitter: HSLJitter{DH: -12, DL: -0.04}, Rotation: 6, Scale: 1, Outline: "none",
+				Mark: "dot", MarkColor: "white", PatternTone: 0.4, PatternPeriod: 5, PatternAngle: 15, PatternPhase: 0},
+			ctx("large", "center", "white"), ctx("large", "right", "pink"), ctx("large", "left", "orange"),
+			ctx("medium", "bottom", "purple"), ctx("large", "top", "yellow")),
+		concept("sunmoon", "a light golden-yellow plain moon with a thick dark outline and no mark, turned −18°",
+			"moon", "yellow", "plain",
+			Fine{ColorJitter: HSLJitter{DH: -5, DL: 0.04}, Rotation: -18, Scale: 1, Outline: "dark", OutlineWidth: 2.2,
+				Mark: "none", MarkColor: "white", PatternPeriod: 5},
+			ctx("large", "center", "blue"), ctx("medium", "left", "black"), ctx("large", "right", "purple"),
+			ctx("large", "top", "green"), ctx("large", "bottom", "red")),
+	}
+}
+
+// ConceptByName returns the concept (Concepts or HeldOutConcepts) with that name.
 func ConceptByName(name string) (Concept, bool) {
-	for _, c := range Concepts() {
+	for _, c := range append(Concepts(), HeldOutConcepts()...) {
 		if c.Name == name {
 			return c, true
 		}
@@ -153,9 +179,15 @@ func (c Concept) File() ConceptFile {
 	return f
 }
 
-// WriteConcepts writes every concept into dir/<name>/: its training images NN.png and concept.json.
-func WriteConcepts(dir string) error {
-	for _, c := range Concepts() {
+// WriteConcepts writes every concept of Concepts into dir/<name>/: its training images NN.png and
+// concept.json.
+func WriteConcepts(dir string) error { return writeConcepts(dir, Concepts()) }
+
+// WriteHeldOutConcepts writes HeldOutConcepts as WriteConcepts writes Concepts.
+func WriteHeldOutConcepts(dir string) error { return writeConcepts(dir, HeldOutConcepts()) }
+
+func writeConcepts(dir string, concepts []Concept) error {
+	for _, c := range concepts {
 		sub := filepath.Join(dir, c.Name)
 		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return fmt.Errorf("write concepts: %w", err)

@@ -18,14 +18,25 @@ import (
 // or by "go test ./toyworld -run TestCommittedConcepts -update".
 const conceptsDir = "../examples/concepts"
 
+// heldOutConceptsDir holds HeldOutConcepts' data, written the same way (-update).
+const heldOutConceptsDir = "../examples/heldout-concepts"
+
 var update = flag.Bool("update", false, "rewrite examples/concepts from Concepts()")
 
 func TestCommittedConceptsMatchFreshRender(t *testing.T) {
 	if *update {
 		require.NoError(t, WriteConcepts(conceptsDir))
+		require.NoError(t, WriteHeldOutConcepts(heldOutConceptsDir))
 	}
-	for _, c := range Concepts() {
-		dir := filepath.Join(conceptsDir, c.Name)
+	all := map[string][]Concept{conceptsDir: Concepts(), heldOutConceptsDir: HeldOutConcepts()}
+	for _, folder := range []string{conceptsDir, heldOutConceptsDir} {
+		checkCommittedConcepts(t, folder, all[folder])
+	}
+}
+
+func checkCommittedConcepts(t *testing.T, folder string, concepts []Concept) {
+	for _, c := range concepts {
+		dir := filepath.Join(folder, c.Name)
 		data, err := os.ReadFile(filepath.Join(dir, "concept.json"))
 		require.NoError(t, err, "regenerate with: neti toyworld concepts --out examples/concepts")
 		want, err := json.MarshalIndent(c.File(), "", "  ")
@@ -55,8 +66,16 @@ func TestConceptsWellFormed(t *testing.T) {
 	cs := Concepts()
 	require.GreaterOrEqual(t, len(cs), 6)
 	supers := map[string]int{}
+	names := map[string]bool{}
 	for _, c := range cs {
 		supers[c.SuperCategory]++
+	}
+	require.Len(t, HeldOutConcepts(), 3)
+	for _, c := range append(cs, HeldOutConcepts()...) {
+		assert.False(t, names[c.Name], "concept name %s repeats", c.Name)
+		names[c.Name] = true
+		found, ok := ConceptByName(c.Name)
+		assert.True(t, ok && found.Name == c.Name, c.Name)
 		assert.Contains(t, Vocabulary(), c.SuperCategory)
 		assert.Equal(t, c.Scene.Shape, c.SuperCategory)
 		require.True(t, len(c.Contexts) >= 4 && len(c.Contexts) <= 6, c.Name)

@@ -24,7 +24,7 @@ func TestTextualBypassParity(t *testing.T) {
 		exec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, h, pos, b *graph.Node) *graph.Node {
 			pos = graph.Slice(pos, graph.AxisRange(), graph.AxisRange(0, slots))
 			b = graph.Slice(b, graph.AxisRange(), graph.AxisRange(0, slots))
-			return TextualBypass(h, pos, b, alpha)
+			return textualBypass(h, pos, b, alpha)
 		})
 		require.NoError(t, err)
 		out, err := exec.Exec1(ref["bypass.h"], ref["bypass.positions"], ref["bypass.b"])
@@ -72,12 +72,12 @@ func conditioningExec(t *testing.T, p *Pipeline, slots int) *context.Exec {
 	c1 := fixtureConcept(t, ref, meta, NormalizeWord, true)
 	c2 := fixtureConcept(t, ref, meta, NormalizeConcat, true)
 	c2.Alpha = 0.5
-	require.NoError(t, c1.LoadInto(p.ctx.In("mapper"), dtypes.Float32))
-	require.NoError(t, c2.LoadInto(p.ctx.In("mapper2"), dtypes.Float32))
+	require.NoError(t, c1.loadInto(p.ctx.In("mapper"), dtypes.Float32))
+	require.NoError(t, c2.loadInto(p.ctx.In("mapper2"), dtypes.Float32))
 	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
 		ids, positions, ts, ls := in[0], in[1], in[2], in[3]
-		all := []MapperSlot{{ctx.In("mapper"), &c1.Mapper, c1.Alpha}, {ctx.In("mapper2"), &c2.Mapper, c2.Alpha}}
-		keys, values := ConceptConditioning(ctx.In("text_encoder"), p.text, ids, positions, ts, ls, nil, all[:slots])
+		all := []mapperSlot{{ctx.In("mapper"), &c1.Mapper, c1.Alpha}, {ctx.In("mapper2"), &c2.Mapper, c2.Alpha}}
+		keys, values := conceptConditioning(ctx.In("text_encoder"), p.text, ids, positions, ts, ls, nil, all[:slots])
 		return []*graph.Node{keys, values}
 	})
 	require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestConditioningParity(t *testing.T) {
 	defer p.Close()
 	ref, _ := tensortest.LoadFixture(t, filepath.Join(netiFixtures, "conditioning-tiny-sd1.safetensors"))
 	ids := tensors.MustCopyFlatData[int32](ref["ids"])
-	positions, err := PlaceholderPositions(ids, []int32{1000, 1001})
+	positions, err := placeholderPositions(ids, []int32{1000, 1001})
 	require.NoError(t, err)
 	n := ref["cond.t"].Shape().Dim(0)
 	for slots := 1; slots <= 2; slots++ {
@@ -140,9 +140,9 @@ func TestConditioningKeysIgnoreBypass(t *testing.T) {
 	defer p.Close()
 	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, ids, pos, words, bypass *graph.Node) []*graph.Node {
 		tctx := ctx.In("text_encoder")
-		k1, v1 := EncodeConditioning(tctx, p.text, ids, pos, words, bypass, []float64{0.2})
-		k2, v2 := EncodeConditioning(tctx, p.text, ids, pos, words, graph.MulScalar(bypass, -3), []float64{0.2})
-		k3, v3 := EncodeConditioning(tctx, p.text, ids, pos, words, nil, nil)
+		k1, v1 := encodeConditioning(tctx, p.text, ids, pos, words, bypass, []float64{0.2})
+		k2, v2 := encodeConditioning(tctx, p.text, ids, pos, words, graph.MulScalar(bypass, -3), []float64{0.2})
+		k3, v3 := encodeConditioning(tctx, p.text, ids, pos, words, nil, nil)
 		return []*graph.Node{k1, v1, k2, v2, k3, v3, clip.Forward(tctx, p.text, ids)}
 	})
 	require.NoError(t, err)
@@ -169,38 +169,7 @@ func TestConditioningKeysIgnoreBypass(t *testing.T) {
 	assert.NotEqual(t, plain[3*32:4*32], k1[3*32:4*32], "the placeholder's state comes from the injected word")
 }
 
-// TestSplitLayers checks the layer-major layout shared by LayerMajorRows and SplitLayers.
-func TestSplitLayers(t *testing.T) {
-	ts, ls := LayerMajorRows([]float32{7, 900}, 3)
-	assert.Equal(t, []float32{7, 900, 7, 900, 7, 900}, ts)
-	assert.Equal(t, []float32{0, 0, 1, 1, 2, 2}, ls)
-	exec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, x *graph.Node) []*graph.Node {
-		return SplitLayers(x, 3)
-	})
-	require.NoError(t, err)
-	x := make([]float32, 6*2)
-	for i := range x {
-		x[i] = float32(i)
-	}
-	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, 6, 1, 2))
-	require.NoError(t, err)
-	require.Len(t, out, 3)
-	assert.Equal(t, []float32{4, 5, 6, 7}, tensors.MustCopyFlatData[float32](out[1]), "layer 1 = rows 2, 3")
-	assert.Equal(t, []int{2, 1, 2}, out[2].Shape().Dimensions)
-}
-
-// TestPlaceholderPositions checks the exactly-once rule.
-func TestPlaceholderPositions(t *testing.T) {
-	pos, err := PlaceholderPositions([]int32{998, 1000, 5, 1001, 999}, []int32{1001, 1000})
-	require.NoError(t, err)
-	assert.Equal(t, []int32{3, 1}, pos)
-	_, err = PlaceholderPositions([]int32{998, 1000, 1000, 999}, []int32{1000})
-	assert.ErrorContains(t, err, "positions 1 and 2")
-	_, err = PlaceholderPositions([]int32{998, 5, 999}, []int32{1000})
-	assert.ErrorContains(t, err, "not in the prompt")
-}
-
-// TestBypassGradient checks the gradients of InjectWords and TextualBypass (the path from the mapper's
+// TestBypassGradient checks the gradients of injectWords and textualBypass (the path from the mapper's
 // outputs into the encoder states) against central finite differences in float64.
 func TestBypassGradient(t *testing.T) {
 	const r, l, d = 2, 5, 4
@@ -217,7 +186,7 @@ func TestBypassGradient(t *testing.T) {
 	bypass := fill(r*2*d, func(i int) float64 { return math.Sin(float64(i)*2.3) + 0.1 })
 	weights := fill(r*l*d, func(i int) float64 { return math.Cos(float64(i) * 0.37) })
 	loss := func(s, w, b, wt *graph.Node, pos *graph.Node) *graph.Node {
-		x := TextualBypass(InjectWords(s, pos, w), pos, b, []float64{0.2, 0.7})
+		x := textualBypass(injectWords(s, pos, w), pos, b, []float64{0.2, 0.7})
 		return graph.ReduceAllSum(graph.Mul(x, wt))
 	}
 	gradExec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, in []*graph.Node) []*graph.Node {
@@ -270,7 +239,7 @@ func TestConditioningGradientReachesMapper(t *testing.T) {
 	c, err := NewConcept(smallConfig(8))
 	require.NoError(t, err)
 	mctx := p.ctx.In("mapper")
-	require.NoError(t, c.LoadInto(mctx, dtypes.Float32))
+	require.NoError(t, c.loadInto(mctx, dtypes.Float32))
 	var names []string
 	for name := range expectedShapes(c.Mapper) {
 		if name != EncoderWeightName {
@@ -278,8 +247,8 @@ func TestConditioningGradientReachesMapper(t *testing.T) {
 		}
 	}
 	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, ids, pos, ts, ls *graph.Node) []*graph.Node {
-		keys, values := ConceptConditioning(ctx.In("text_encoder"), p.text, ids, pos, ts, ls, nil,
-			[]MapperSlot{{ctx.In("mapper"), &c.Mapper, 0.2}})
+		keys, values := conceptConditioning(ctx.In("text_encoder"), p.text, ids, pos, ts, ls, nil,
+			[]mapperSlot{{ctx.In("mapper"), &c.Mapper, 0.2}})
 		loss := graph.Add(graph.ReduceAllSum(graph.Square(keys)), graph.ReduceAllSum(graph.Mul(values, keys)))
 		nodes := make([]*graph.Node, len(names))
 		for i, name := range names {
@@ -290,7 +259,7 @@ func TestConditioningGradientReachesMapper(t *testing.T) {
 	})
 	require.NoError(t, err)
 	ids := []int32{998, 5, 17, 1000, 42, 999, 999, 999}
-	ts, ls := LayerMajorRows([]float32{10, 700}, 2)
+	ts, ls := conditioningRows([]float32{10, 700}, 2)
 	var rowsIDs, rowsPos []int32
 	for range ts {
 		rowsIDs, rowsPos = append(rowsIDs, ids...), append(rowsPos, 3)
@@ -315,7 +284,7 @@ func TestTextualBypassHalf(t *testing.T) {
 	ref, _ := tensortest.LoadFixture(t, filepath.Join(netiFixtures, "bypass.safetensors"))
 	exec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, h, pos, b *graph.Node) []*graph.Node {
 		h16 := graph.ConvertDType(h, dtypes.BFloat16)
-		out := TextualBypass(h16, pos, graph.ConvertDType(b, dtypes.BFloat16), []float64{0.2, 0.5})
+		out := textualBypass(h16, pos, graph.ConvertDType(b, dtypes.BFloat16), []float64{0.2, 0.5})
 		return []*graph.Node{graph.ConvertDType(out, dtypes.Float32), graph.ConvertDType(h16, dtypes.Float32)}
 	})
 	require.NoError(t, err)
@@ -327,63 +296,4 @@ func TestTextualBypassHalf(t *testing.T) {
 	got, h16 := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
 	d := 32
 	assert.Equal(t, h16[:2*d], got[:2*d], "row 0 positions 0, 1 (placeholders at 2 and 7) are unchanged")
-}
-
-// TestEncodeConcepts checks the sampling-time conditioning (mappers on the CPU, encoder batched in chunks)
-// against the single-graph ConceptConditioning on the same rows, step-major, over two chunks.
-func TestEncodeConcepts(t *testing.T) {
-	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
-	require.NoError(t, err)
-	defer p.Close()
-	c, err := p.InitConcept("<tiny-toy>", "a", 21)
-	require.NoError(t, err)
-	c.Truncation = 100
-	timesteps := []int{999, 749, 500, 250, 1} // 80 rows: two chunks (64 + 16)
-	prompt := "a photo of <tiny-toy> on a table"
-	keys, values, err := p.EncodeConcepts(prompt, []*Concept{c}, timesteps)
-	require.NoError(t, err)
-	rows := len(timesteps) * 16
-	require.Equal(t, []int{rows, 77, 32}, keys.Shape().Dimensions)
-	require.Equal(t, []int{rows, 77, 32}, values.Shape().Dimensions)
-
-	id, err := p.placeholderID("<tiny-toy>")
-	require.NoError(t, err)
-	ids := p.tokenizer.Encode(prompt)
-	pos, err := PlaceholderPositions(ids, []int32{id})
-	require.NoError(t, err)
-	require.NoError(t, c.LoadInto(p.ctx.In("mapper"), dtypes.Float32))
-	exec, err := context.NewExec(p.backend, p.ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
-		k, v := ConceptConditioning(ctx.In("text_encoder"), p.text, in[0], in[1], in[2], in[3], in[4],
-			[]MapperSlot{{ctx.In("mapper"), &c.Mapper, c.Alpha}})
-		return []*graph.Node{k, v}
-	})
-	require.NoError(t, err)
-	var allIDs, allPos, keep []int32
-	var ts, ls []float32
-	for _, step := range timesteps {
-		for l := range 16 {
-			allIDs, allPos, keep = append(allIDs, ids...), append(allPos, pos[0]), append(keep, int32(c.Truncation))
-			ts, ls = append(ts, float32(step)), append(ls, float32(l))
-		}
-	}
-	want, err := exec.Exec(tensors.FromFlatDataAndDimensions(allIDs, rows, len(ids)), tensors.FromFlatDataAndDimensions(allPos, rows, 1),
-		tensors.FromFlatDataAndDimensions(ts, rows), tensors.FromFlatDataAndDimensions(ls, rows), tensors.FromFlatDataAndDimensions(keep, rows, 1))
-	require.NoError(t, err)
-	// Same float32 computation in two graphs (the mapper alone on the CPU vs inside the conditioning): XLA
-	// fuses each graph its own way, a few ulp apart (2e-6 at values near 1); a wrong row moves values by > 1e-2.
-	tensortest.AllClose(t, want[0], keys, 1e-5, "keys")
-	tensortest.AllClose(t, want[1], values, 1e-5, "values")
-
-	c.Truncation = 4
-	_, coarse, err := p.EncodeConcepts(prompt, []*Concept{c}, timesteps[:1])
-	require.NoError(t, err)
-	full := tensors.MustCopyFlatData[float32](values)[:16*77*32]
-	assert.NotEqual(t, full, tensors.MustCopyFlatData[float32](coarse), "truncation 4 vs 100")
-
-	_, _, err = p.EncodeConcepts("a photo of a table", []*Concept{c}, timesteps)
-	assert.ErrorContains(t, err, "not in the prompt")
-	other, err := NewConcept(DefaultMapperConfig(768, 0.4, 1))
-	require.NoError(t, err)
-	_, _, err = p.EncodeConcepts(prompt, []*Concept{other}, timesteps)
-	assert.ErrorContains(t, err, "768-wide")
 }

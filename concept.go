@@ -28,8 +28,8 @@ import (
 // Save it with SaveConcept and read it with LoadConcept.
 //
 // The exported fields are metadata; the weights are set by NewConcept (initialisation), SetWeights,
-// UpdateFrom (after training) or LoadConcept. A Concept is safe for concurrent use once its weights are
-// no longer being changed.
+// TrainConcept or LoadConcept. A Concept is safe for concurrent use once its weights are no longer being
+// changed.
 type Concept struct {
 	// Mapper is the mapper's architecture, target norm and seed.
 	Mapper MapperConfig
@@ -249,15 +249,15 @@ func variableScope(ctx *context.Context, name string) (*context.Context, string)
 	return ctx, parts[len(parts)-1]
 }
 
-// LoadInto writes the mapper's weights into variables under ctx (the scope Mapper is given), in dtype
+// loadInto writes the mapper's weights into variables under ctx (the scope mapper is given), in dtype
 // (float32, or float64 for gradient checks), creating or overwriting them. W is marked not trainable; the
-// rest is trainable. The variables hold copies: training them does not change c until UpdateFrom.
-func (c *Concept) LoadInto(ctx *context.Context, dtype dtypes.DType) error {
+// rest is trainable. The variables hold copies: training them does not change c until updateFrom.
+func (c *Concept) loadInto(ctx *context.Context, dtype dtypes.DType) error {
 	if c == nil {
 		return errNilConcept
 	}
 	if dtype != dtypes.Float32 && dtype != dtypes.Float64 {
-		return fmt.Errorf("neti: Concept.LoadInto: dtype %s: expected float32 or float64", dtype)
+		return fmt.Errorf("neti: concept variables: dtype %s: expected float32 or float64", dtype)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -278,19 +278,19 @@ func (c *Concept) LoadInto(ctx *context.Context, dtype dtypes.DType) error {
 		if v == nil {
 			v = scope.Checked(false).VariableWithValue(varName, t)
 		} else if !v.Shape().Equal(t.Shape()) {
-			return fmt.Errorf("neti: Concept.LoadInto: variable %s exists with shape %s, expected %s",
+			return fmt.Errorf("neti: concept variables: variable %s exists with shape %s, expected %s",
 				v.ScopeAndName(), v.Shape(), t.Shape())
 		} else if err := v.SetValue(t); err != nil {
-			return fmt.Errorf("neti: Concept.LoadInto: %s: %w", v.ScopeAndName(), err)
+			return fmt.Errorf("neti: concept variables: %s: %w", v.ScopeAndName(), err)
 		}
 		v.SetTrainable(name != EncoderWeightName)
 	}
 	return nil
 }
 
-// UpdateFrom copies the mapper's trained weights back from the variables under ctx (as written by
-// LoadInto and updated by an optimizer). W is read too, so a W changed by mistake shows up in the file.
-func (c *Concept) UpdateFrom(ctx *context.Context) error {
+// updateFrom copies the mapper's trained weights back from the variables under ctx (as written by
+// loadInto and updated by an optimizer). W is read too, so a W changed by mistake shows up in the file.
+func (c *Concept) updateFrom(ctx *context.Context) error {
 	if c == nil {
 		return errNilConcept
 	}
@@ -299,12 +299,12 @@ func (c *Concept) UpdateFrom(ctx *context.Context) error {
 		scope, varName := variableScope(ctx, name)
 		v := scope.InspectVariableInScope(varName)
 		if v == nil {
-			return fmt.Errorf("neti: Concept.UpdateFrom: no variable %s/%s: expected the scope given to LoadInto",
+			return fmt.Errorf("neti: concept variables: no variable %s/%s: expected the scope given to loadInto",
 				scope.Scope(), varName)
 		}
 		t, err := v.Value()
 		if err != nil {
-			return fmt.Errorf("neti: Concept.UpdateFrom: %s: %w", v.ScopeAndName(), err)
+			return fmt.Errorf("neti: concept variables: %s: %w", v.ScopeAndName(), err)
 		}
 		weights[name] = t
 	}
@@ -354,8 +354,12 @@ func (c *Concept) EmbedBatch(timesteps, layers []int, k int) (words, bypass []fl
 		return nil, nil, err
 	}
 	n := len(ts)
+	keep := make([]int32, n) // [N]: truncation k on every row
+	for i := range keep {
+		keep[i] = int32(k)
+	}
 	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(ts, n), tensors.FromFlatDataAndDimensions(ls, n),
-		tensors.FromFlatDataAndDimensions(Truncations(n, k), n))
+		tensors.FromFlatDataAndDimensions(keep, n))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -382,12 +386,12 @@ func (c *Concept) embedExec() (*context.Exec, error) {
 		return nil, err
 	}
 	ctx := context.New()
-	if err := c.LoadInto(ctx, dtypes.Float32); err != nil {
+	if err := c.loadInto(ctx, dtypes.Float32); err != nil {
 		return nil, err
 	}
 	cfg := c.Mapper
 	exec, err = context.NewExec(b, ctx.Reuse(), func(ctx *context.Context, t, l, keep *graph.Node) []*graph.Node {
-		word, bypass := Mapper(ctx, &cfg, t, l, keep) // [N, D] each
+		word, bypass := mapper(ctx, &cfg, t, l, keep) // [N, D] each
 		if bypass == nil {
 			return []*graph.Node{word}
 		}

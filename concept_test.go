@@ -90,7 +90,7 @@ func TestEmbedErrors(t *testing.T) {
 	assert.Error(t, err, "a zero Concept has no configuration or weights")
 }
 
-// TestLoadIntoUpdateFrom checks that LoadInto gives the variables copies (W not trainable) and UpdateFrom
+// TestLoadIntoUpdateFrom checks that loadInto gives the variables copies (W not trainable) and updateFrom
 // reads changed values back and refreshes Embed.
 func TestLoadIntoUpdateFrom(t *testing.T) {
 	c, err := NewConcept(smallConfig(2))
@@ -98,7 +98,7 @@ func TestLoadIntoUpdateFrom(t *testing.T) {
 	before, _, err := c.Embed(10, 1)
 	require.NoError(t, err)
 	ctx := context.New().In("mapper")
-	require.NoError(t, c.LoadInto(ctx, dtypes.Float32))
+	require.NoError(t, c.loadInto(ctx, dtypes.Float32))
 	w := ctx.In("encoder").InspectVariableInScope("w")
 	require.NotNil(t, w)
 	assert.False(t, w.Trainable, "W is fixed")
@@ -113,13 +113,13 @@ func TestLoadIntoUpdateFrom(t *testing.T) {
 	same, _, err := c.Embed(10, 1)
 	require.NoError(t, err)
 	assert.Equal(t, before, same, "changing the context's variables does not change the concept")
-	require.NoError(t, c.UpdateFrom(ctx))
+	require.NoError(t, c.updateFrom(ctx))
 	after, _, err := c.Embed(10, 1)
 	require.NoError(t, err)
-	assert.NotEqual(t, before, after, "UpdateFrom takes the new bias")
+	assert.NotEqual(t, before, after, "updateFrom takes the new bias")
 	// Loading again into the same context overwrites the variables.
-	require.NoError(t, c.LoadInto(ctx, dtypes.Float32))
-	assert.Error(t, c.UpdateFrom(context.New()), "UpdateFrom from a context without the mapper")
+	require.NoError(t, c.loadInto(ctx, dtypes.Float32))
+	assert.Error(t, c.updateFrom(context.New()), "updateFrom from a context without the mapper")
 }
 
 // TestFits checks the model compatibility check.

@@ -1,27 +1,23 @@
 package neti
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
-	"maps"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/org/neti/unet"
 )
 
-// Generation with concepts (paper §3; spec §5, §7, §13 #5–6). Before the first step, one batched
-// text-encoder pass per prompt (EncodeConcepts) computes the keys and values states of every (step, layer);
-// the negative prompt is encoded once, as plain CLIP. Each step then runs the UNet once on the batched
+// Generation with concepts (paper §3; spec §5, §7, §13 #5–6): planConcepts checks the concepts against the
+// model and the prompt before any work; before the first step, the prompt's conditioning (conditioning.go:
+// one batched text-encoder pass per prompt, cached) gives the keys and values states of every (step,
+// layer); the negative prompt is encoded once, as plain CLIP. Each step then runs the UNet once on the batched
 // guidance pair: the unconditional half gets the negative prompt's states at every layer, the conditional
 // half layer ℓ's keys and values of that step (unet.PerLayer). The per-layer graph takes the step's
 // states as inputs, so it is compiled once and reused by every step and call.
@@ -107,7 +103,7 @@ func (p *Pipeline) planConcepts(prompt string, opts GenerateOptions) (*conceptPl
 		}
 	}
 	tokens := p.tokenizer.Encode(prompt)
-	if _, _, err := PlaceholderOccurrences(tokens, ids); err != nil {
+	if _, _, err := placeholderOccurrences(tokens, ids); err != nil {
 		return nil, fmt.Errorf("neti: prompt %q: %w", prompt, err)
 	}
 	for _, id := range tokens {
@@ -126,8 +122,8 @@ func (p *Pipeline) planConcepts(prompt string, opts GenerateOptions) (*conceptPl
 // the model output in the same layout; batch is doubled (uncond first) under guidance.
 type stepDenoiser func(input []float32, k int, batch [4]int) ([]float32, error)
 
-// conceptDenoiser computes the conditioning of every step up front (one EncodeConcepts pass; the mapper's
-// timesteps are the sampler's, rounded to integers) and returns the per-step denoiser with per-layer states.
+// conceptDenoiser computes the conditioning of every step up front (conditioning; the mapper's timesteps
+// are the sampler's, rounded to integers) and returns the per-step denoiser with per-layer states.
 // n is the number of images; guided adds the negative prompt's plain states as the unconditional half.
 func (p *Pipeline) conceptDenoiser(prompt, negative string, plan *conceptPlan, timesteps []float64, n int,
 	guided bool) (stepDenoiser, error) {
@@ -159,78 +155,11 @@ func (p *Pipeline) conceptDenoiser(prompt, negative string, plan *conceptPlan, t
 	}, nil
 }
 
-// conceptConditioning is the NeTI conditioning of one prompt: keys and values [layers, 77, D] of each
-// sampler step, with the key of what it was computed from.
-type conceptConditioning struct {
-	key          string
-	keys, values []*tensors.Tensor
-}
-
-// conditioning returns the per-step states of prompt with plan's concepts at the sampler's timesteps
-// (rounded to integers for the mapper): from the pipeline's one-entry cache when the prompt, concepts
-// (weights included), truncations and timesteps are those of the previous call, so that further seeds or
-// images of a prompt cost no text-encoder work, as the original computes them once per prompt (spec §7).
-func (p *Pipeline) conditioning(prompt string, plan *conceptPlan, timesteps []float64) (*conceptConditioning, error) {
-	ts := make([]int, len(timesteps))
-	for i, t := range timesteps {
-		ts[i] = int(math.Round(t))
-	}
-	var key strings.Builder
-	fmt.Fprintf(&key, "%q %v %v", prompt, ts, plan.truncations)
-	for _, c := range plan.concepts {
-		fmt.Fprintf(&key, " %s", c.fingerprint())
-	}
-	if p.conceptCache != nil && p.conceptCache.key == key.String() {
-		return p.conceptCache, nil
-	}
-	p.conceptCache = nil // release the previous states before computing new ones
-	keyParts, valueParts, _, err := p.encodeConcepts(prompt, plan.concepts, ts, plan.truncations)
-	if err != nil {
-		return nil, err
-	}
-	layers := len(p.unet.CrossAttentionLayers())
-	cond := &conceptConditioning{key: key.String()}
-	for i := range keyParts { // each chunk holds whole steps
-		k, err := splitRows(keyParts[i], layers)
-		if err != nil {
-			return nil, err
-		}
-		v, err := splitRows(valueParts[i], layers)
-		if err != nil {
-			return nil, err
-		}
-		cond.keys, cond.values = append(cond.keys, k...), append(cond.values, v...)
-	}
-	if len(cond.keys) != len(ts) {
-		return nil, fmt.Errorf("neti: concept conditioning has %d steps for %d timesteps", len(cond.keys), len(ts))
-	}
-	p.conceptCache = cond
-	return cond, nil
-}
-
-// fingerprint identifies everything of c that its conditioning depends on: placeholder, α, mapper
-// configuration and a 64-bit FNV-1a hash of the weights.
-func (c *Concept) fingerprint() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	h := fnv.New64a()
-	for _, name := range slices.Sorted(maps.Keys(c.weights)) {
-		w := c.weights[name]
-		buf := make([]byte, len(name), len(name)+4*len(w))
-		copy(buf, name)
-		for _, v := range w {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-		}
-		h.Write(buf)
-	}
-	return fmt.Sprintf("%q/%v/%+v/%x", c.Placeholder, c.Alpha, c.Mapper, h.Sum64())
-}
-
 // conceptDenoise returns (building it once) the UNet graph with per-layer conditioning. Inputs: sample
 // [batch, channels, h, w] float32, timestep scalar float32, keys and values [layers, 77, D] (the step's
-// conditional states of each cross-attention layer), and under guidance uncond [batch/2, 77, D] (the
-// negative prompt's states, the same for every layer). Layer ℓ gets keys/values = uncond ‖ the step's
-// row ℓ broadcast over the images.
+// conditional states of each cross-attention layer, conditioning.go's rows for one step), and under
+// guidance uncond [1, 77, D] (the negative prompt's states, the same for every layer). Layer ℓ gets
+// keys/values = uncond ‖ the step's row ℓ, each broadcast over the images.
 func (p *Pipeline) conceptDenoise() (*context.Exec, error) {
 	if p.conceptDenoiseExec != nil {
 		return p.conceptDenoiseExec, nil
@@ -248,10 +177,9 @@ func (p *Pipeline) conceptDenoise() (*context.Exec, error) {
 			uncond = graph.BroadcastToDims(in[4], n, dims[1], dims[2]) // [n, 77, D]
 		}
 		perLayer := func(states *graph.Node) []*graph.Node {
-			dims := states.Shape().Dimensions // [layers, 77, D]
-			out := make([]*graph.Node, dims[0])
-			for l := range out {
-				row := graph.Slice(states, graph.AxisElem(l))         // [1, 77, D]
+			out := layerStates(states, states.Shape().Dim(0)) // [layers, 77, D]: one step (N = 1) → [1, 77, D] per layer
+			for l, row := range out {
+				dims := row.Shape().Dimensions
 				row = graph.BroadcastToDims(row, n, dims[1], dims[2]) // [n, 77, D]
 				if uncond != nil {
 					row = graph.Concatenate([]*graph.Node{uncond, row}, 0) // [2n, 77, D]: uncond first
@@ -269,28 +197,4 @@ func (p *Pipeline) conceptDenoise() (*context.Exec, error) {
 	}
 	p.conceptDenoiseExec = exec
 	return exec, nil
-}
-
-// splitRows splits t [S·rows, ...] along axis 0 into S tensors [rows, ...] (host copies, any dtype).
-func splitRows(t *tensors.Tensor, rows int) ([]*tensors.Tensor, error) {
-	dims := t.Shape().Dimensions
-	if rows <= 0 || dims[0]%rows != 0 {
-		return nil, fmt.Errorf("neti: splitting %v into blocks of %d rows", dims, rows)
-	}
-	partDims := append([]int{rows}, dims[1:]...)
-	parts := make([]*tensors.Tensor, dims[0]/rows)
-	var err error
-	readErr := t.ConstBytes(func(src []byte) {
-		size := len(src) / len(parts)
-		for i := range parts {
-			parts[i] = tensors.FromShape(shapes.Make(t.DType(), partDims...))
-			if e := parts[i].MutableBytes(func(dst []byte) { copy(dst, src[i*size:(i+1)*size]) }); e != nil {
-				err = e
-			}
-		}
-	})
-	if readErr != nil {
-		return nil, readErr
-	}
-	return parts, err
 }

@@ -12,7 +12,7 @@ import (
 // BenchmarkGenerateTinyConcept is BenchmarkGenerateTiny with a NeTI concept in the prompt (random mapper,
 // default size: 1024 Fourier features, 128 hidden units), graphs compiled outside the loop:
 //
-//   - cold: every call computes the conditioning (one EncodeConcepts pass: 5 steps × 16 layers = 80 rows
+//   - cold: every call computes the conditioning (one encodeConcepts pass: 5 steps × 16 layers = 80 rows
 //     of mapper and text encoder), then 5 guided UNet steps with per-layer states and the VAE decode;
 //   - warm: the prompt's conditioning is cached from the previous call (further seeds of a prompt), so a
 //     call is the 5 per-layer UNet steps and the decode.

@@ -222,7 +222,7 @@ func TestGenerateConceptErrors(t *testing.T) {
 }
 
 // TestConceptDenoiseRouting checks that step k's UNet call gets, at cross-attention layer ℓ, row k·16 + ℓ of
-// EncodeConcepts (conditional half) and the negative prompt's states (unconditional half): the generation
+// the prompt's conditioning (conditional half) and the negative prompt's states (unconditional half): the generation
 // path is compared with a UNet graph fed 16 per-layer states assembled on the host.
 func TestConceptDenoiseRouting(t *testing.T) {
 	p := tinyPipeline(t)
@@ -236,7 +236,7 @@ func TestConceptDenoiseRouting(t *testing.T) {
 	denoise, err := p.conceptDenoiser(prompt, negative, plan, timesteps, 1, true)
 	require.NoError(t, err)
 
-	keys, values, err := p.EncodeConcepts(prompt, []*Concept{c}, []int{999, 500, 20})
+	keys, values, err := encodeAll(p, prompt, []*Concept{c}, []int{999, 500, 20})
 	require.NoError(t, err)
 	uncond, err := p.encodePrompts([]string{negative})
 	require.NoError(t, err)

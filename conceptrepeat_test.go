@@ -20,11 +20,11 @@ import (
 
 // TestPlaceholderOccurrences checks the slots of repeated and several placeholders.
 func TestPlaceholderOccurrences(t *testing.T) {
-	pos, owners, err := PlaceholderOccurrences([]int32{998, 1000, 5, 1001, 1000, 999}, []int32{1000, 1001})
+	pos, owners, err := placeholderOccurrences([]int32{998, 1000, 5, 1001, 1000, 999}, []int32{1000, 1001})
 	require.NoError(t, err)
 	assert.Equal(t, []int32{1, 4, 3}, pos, "placeholder 1000 at 1 and 4, then 1001 at 3")
 	assert.Equal(t, []int{0, 0, 1}, owners)
-	_, _, err = PlaceholderOccurrences([]int32{998, 5, 999}, []int32{1000})
+	_, _, err = placeholderOccurrences([]int32{998, 5, 999}, []int32{1000})
 	assert.ErrorContains(t, err, "not in the prompt")
 	assert.ErrorContains(t, err, "at least once")
 }
@@ -37,9 +37,9 @@ func TestTextualBypassRepeatedPlaceholder(t *testing.T) {
 	ref, _ := tensortest.LoadFixture(t, filepath.Join(netiFixtures, "bypass.safetensors"))
 	exec, err := context.NewExec(testBackend(t), nil, func(_ *context.Context, h, pos, b, out1 *graph.Node) []*graph.Node {
 		b0 := graph.Slice(b, graph.AxisRange(), graph.AxisRange(0, 1)) // [R, 1, D]: the concept's vector
-		twice := TextualBypass(h, pos, graph.Concatenate([]*graph.Node{b0, b0}, 1), []float64{0.2, 0.2})
+		twice := textualBypass(h, pos, graph.Concatenate([]*graph.Node{b0, b0}, 1), []float64{0.2, 0.2})
 		// The single-placeholder path at the second position, on top of the reference's first.
-		second := TextualBypass(out1, graph.Slice(pos, graph.AxisRange(), graph.AxisRange(1, 2)), b0, []float64{0.2})
+		second := textualBypass(out1, graph.Slice(pos, graph.AxisRange(), graph.AxisRange(1, 2)), b0, []float64{0.2})
 		return []*graph.Node{twice, second}
 	})
 	require.NoError(t, err)
@@ -92,19 +92,19 @@ func TestEncodeConceptsRepeatedPlaceholder(t *testing.T) {
 	twin := copyConcept(t, c, "<tiny-twin>")
 	timesteps := []int{999, 20}
 	const prompt = "a photo of <tiny-toy> next to a <tiny-toy>"
-	keys, values, err := p.EncodeConcepts(prompt, []*Concept{c}, timesteps)
+	keys, values, err := encodeAll(p, prompt, []*Concept{c}, timesteps)
 	require.NoError(t, err)
-	twinKeys, twinValues, err := p.EncodeConcepts("a photo of <tiny-toy> next to a <tiny-twin>", []*Concept{c, twin}, timesteps)
+	twinKeys, twinValues, err := encodeAll(p, "a photo of <tiny-toy> next to a <tiny-twin>", []*Concept{c, twin}, timesteps)
 	require.NoError(t, err)
 	assert.Equal(t, tensors.MustCopyFlatData[float32](twinKeys), tensors.MustCopyFlatData[float32](keys), "keys")
 	assert.Equal(t, tensors.MustCopyFlatData[float32](twinValues), tensors.MustCopyFlatData[float32](values), "values")
 
 	id, err := p.placeholderID("<tiny-toy>")
 	require.NoError(t, err)
-	pos, _, err := PlaceholderOccurrences(p.tokenizer.Encode(prompt), []int32{id})
+	pos, _, err := placeholderOccurrences(p.tokenizer.Encode(prompt), []int32{id})
 	require.NoError(t, err)
 	require.Len(t, pos, 2)
-	singleKeys, singleValues, err := p.EncodeConcepts("a photo of <tiny-toy> next to a", []*Concept{c}, timesteps)
+	singleKeys, singleValues, err := encodeAll(p, "a photo of <tiny-toy> next to a", []*Concept{c}, timesteps)
 	require.NoError(t, err)
 	k, v := tensors.MustCopyFlatData[float32](keys), tensors.MustCopyFlatData[float32](values)
 	sk, sv := tensors.MustCopyFlatData[float32](singleKeys), tensors.MustCopyFlatData[float32](singleValues)

@@ -15,14 +15,21 @@
 // # Where things are
 //
 //	paper                         code
-//	Stable Diffusion (base)       LoadPipeline, Pipeline.Generate (neti.go); clip/, unet/, diffusion/, diffusion/vae/
+//	Stable Diffusion (base)       LoadPipeline, Pipeline.Generate (neti.go, generate.go); clip/, unet/, diffusion/, diffusion/vae/
 //	§3.1 space P* (t × ℓ)         unet.Layer: the 16 cross-attention layers, numbered when the UNet is built
-//	§3.2 neural mapper            mapper.go (MapperConfig, Mapper, FourierFeatures)
-//	§3.3 textual bypass           bypass.go (TextualBypass, ConceptConditioning)
-//	§3.4 nested dropout           ordering.go (NestedDropout, NestedDropoutSampler)
+//	§3.2 neural mapper            mapper.go (the graph), mapperconfig.go (MapperConfig, initial weights)
+//	§3.3 textual bypass           bypass.go (the words into CLIP's input, the bypass on the values)
+//	§3.4 nested dropout           ordering.go (the graph); trainbatch.go draws the training truncations
 //	the concept and its file      concept.go, conceptfile.go (Concept, Embed, SaveConcept, LoadConcept)
-//	§4 training                   train.go, trainoptions.go, traindata.go, checkpoint.go (TrainConcept; TI, P+)
+//	§4 training                   train.go, trainbatch.go, trainoptions.go, traindata.go, checkpoint.go (TrainConcept; TI, P+)
 //	§5 inference                  conceptgen.go (GenerateOptions.Concepts, Truncation), export.go
+//	conditioning (both)           conditioning.go: a prompt with concepts → the UNet's per-layer states
+//	images                        images.go: decoding, EXIF orientation, resizing (training data, Reconstruct)
+//
+// The API is what a user of LoadPipeline, TrainConcept, Concept and Pipeline.Generate needs: the pipeline,
+// its options, concepts and their files. The paper's graph building blocks (the mapper, the textual bypass,
+// nested dropout, the conditioning graph) are unexported: they are used through Concept.Embed, Generate
+// and TrainConcept, and read in mapper.go, bypass.go, ordering.go and conditioning.go.
 //
 // docs/neti-spec.md holds every number of the original implementation; "spec §N" in comments cites it.
 //

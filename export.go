@@ -40,8 +40,9 @@ var EmbeddingFormats = []ExportFormat{FormatDiffusers, FormatA1111}
 type ExportOptions struct {
 	// Format is FormatDiffusers (default) or FormatA1111.
 	Format ExportFormat
-	// Steps is the number of inference steps whose timesteps are averaged over: InferenceTimesteps of the
-	// concept's NumTimesteps (999, 979, ..., 20 for 50 steps of 1000). Default 50; ignored with Timesteps.
+	// Steps is the number of inference steps whose timesteps are averaged over: those of a Steps-step
+	// DPM-Solver run over the concept's NumTimesteps (999, 979, ..., 20 for 50 steps of 1000). Default 50;
+	// ignored with Timesteps.
 	Steps int
 	// Timesteps, if set, are the timesteps averaged over (each 0..NumTimesteps-1).
 	Timesteps []int
@@ -51,11 +52,11 @@ type ExportOptions struct {
 	Truncation int
 }
 
-// InferenceTimesteps returns the timesteps of a steps-step run of DPM-Solver (and DDIM) with diffusers'
+// inferenceTimesteps returns the timesteps of a steps-step run of DPM-Solver (and DDIM) with diffusers'
 // "linspace" spacing over numTrain training timesteps, as Stable Diffusion 1.x/2.x configure it
 // (spec §2.2): round((numTrain-1)·j/steps) for j = steps..1, ties to even (numpy's round). For 1000 and 50:
 // 999, 979, 959, ..., 519, 500, 480, ..., 20.
-func InferenceTimesteps(numTrain, steps int) []int {
+func inferenceTimesteps(numTrain, steps int) []int {
 	out := make([]int, steps)
 	for i := range out {
 		j := steps - i
@@ -80,7 +81,7 @@ func (o ExportOptions) resolved(c *Concept) (ExportOptions, error) {
 		if o.Steps < 1 || o.Steps > cfg.NumTimesteps {
 			return o, fmt.Errorf("neti: ExportOptions.Steps is %d: expected 1..%d", o.Steps, cfg.NumTimesteps)
 		}
-		o.Timesteps = InferenceTimesteps(cfg.NumTimesteps, o.Steps)
+		o.Timesteps = inferenceTimesteps(cfg.NumTimesteps, o.Steps)
 	}
 	if len(o.Layers) == 0 {
 		o.Layers = make([]int, cfg.NumLayers)

@@ -23,12 +23,12 @@ func exportConcept(t *testing.T) *Concept {
 }
 
 func TestInferenceTimesteps(t *testing.T) {
-	ts := InferenceTimesteps(1000, 50)
+	ts := inferenceTimesteps(1000, 50)
 	require.Len(t, ts, 50)
 	assert.Equal(t, []int{999, 979, 959}, ts[:3])
 	assert.Equal(t, []int{519, 500, 480}, ts[24:27], "499.5 rounds to even, as numpy")
 	assert.Equal(t, 20, ts[49])
-	assert.Equal(t, []int{999, 799, 599, 400, 200}, InferenceTimesteps(1000, 5))
+	assert.Equal(t, []int{999, 799, 599, 400, 200}, inferenceTimesteps(1000, 5))
 }
 
 // TestExportEmbeddingIsTheMean checks the average against Embed evaluated pair by pair.
@@ -57,7 +57,7 @@ func TestExportEmbeddingIsTheMean(t *testing.T) {
 	assert.NotEqual(t, got, full, "truncation 9 vs the concept's %d", c.Truncation)
 	def, err := ExportEmbedding(c, ExportOptions{})
 	require.NoError(t, err)
-	all, err := ExportEmbedding(c, ExportOptions{Timesteps: InferenceTimesteps(1000, 50),
+	all, err := ExportEmbedding(c, ExportOptions{Timesteps: inferenceTimesteps(1000, 50),
 		Layers: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, Truncation: c.Truncation})
 	require.NoError(t, err)
 	assert.Equal(t, all, def, "defaults: 50 DPM timesteps × 16 layers at the concept's truncation")

@@ -21,7 +21,7 @@ func TestMapperGradient(t *testing.T) {
 	c, err := NewConcept(cfg)
 	require.NoError(t, err)
 	ctx := context.New()
-	require.NoError(t, c.LoadInto(ctx, dtypes.Float64))
+	require.NoError(t, c.loadInto(ctx, dtypes.Float64))
 	names := []string{"net.0.weight", "net.0.bias", "net.1.weight", "net.2.weight", "net.2.bias", "net.4.weight",
 		"net.5.weight", "net.5.bias", "output_layer.0.weight", "output_layer.0.bias"}
 	vars := make([]*context.Variable, len(names))
@@ -40,7 +40,7 @@ func TestMapperGradient(t *testing.T) {
 		r1[i], r2[i] = math.Sin(float64(i)*0.7), math.Cos(float64(i)*1.3)
 	}
 	loss := func(ctx *context.Context, in []*graph.Node) *graph.Node {
-		word, bypass := Mapper(ctx, &cfg, in[0], in[1], in[2])
+		word, bypass := mapper(ctx, &cfg, in[0], in[1], in[2])
 		return graph.Add(graph.ReduceAllSum(graph.Mul(word, in[3])), graph.ReduceAllSum(graph.Mul(bypass, in[4])))
 	}
 	inputs := []any{tensors.FromFlatDataAndDimensions(ts, n), tensors.FromFlatDataAndDimensions(ls, n),

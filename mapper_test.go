@@ -88,10 +88,10 @@ func intsOf(t testing.TB, x *tensors.Tensor) []int {
 func runMapper(t testing.TB, c *Concept, ts, ls *tensors.Tensor, keep []int32) (word, bypass *tensors.Tensor) {
 	t.Helper()
 	ctx := context.New()
-	require.NoError(t, c.LoadInto(ctx, dtypes.Float32))
+	require.NoError(t, c.loadInto(ctx, dtypes.Float32))
 	cfg := c.Mapper
 	exec, err := context.NewExec(testBackend(t), ctx.Reuse(), func(ctx *context.Context, ts, ls, keep *graph.Node) []*graph.Node {
-		w, b := Mapper(ctx, &cfg, ts, ls, keep)
+		w, b := mapper(ctx, &cfg, ts, ls, keep)
 		if b == nil {
 			return []*graph.Node{w}
 		}
@@ -174,9 +174,9 @@ func TestAnchorInitParity(t *testing.T) {
 
 	c := fixtureConcept(t, ref, meta, NormalizeWord, true)
 	ctx := context.New()
-	require.NoError(t, c.LoadInto(ctx, dtypes.Float32))
+	require.NoError(t, c.loadInto(ctx, dtypes.Float32))
 	exec, err := context.NewExec(testBackend(t), ctx.Reuse(), func(ctx *context.Context, ts, ls *graph.Node) []*graph.Node {
-		v := FourierFeatures(ctx, &cfg, ts, ls)
+		v := fourierFeatures(ctx, &cfg, ts, ls)
 		return []*graph.Node{v, nn.Linear(ctx.In("net").In("0"), v, cfg.InputWidth(), true)}
 	})
 	require.NoError(t, err)
@@ -214,9 +214,9 @@ func TestAnchorCosine(t *testing.T) {
 	c, err := NewConcept(cfg)
 	require.NoError(t, err)
 	ctx := context.New()
-	require.NoError(t, c.LoadInto(ctx, dtypes.Float32))
+	require.NoError(t, c.loadInto(ctx, dtypes.Float32))
 	exec, err := context.NewExec(testBackend(t), ctx.Reuse(), func(ctx *context.Context, ts, ls *graph.Node) *graph.Node {
-		v := FourierFeatures(ctx, &cfg, ts, ls)
+		v := fourierFeatures(ctx, &cfg, ts, ls)
 		return nn.Linear(ctx.In("net").In("0"), v, cfg.InputWidth(), true) // [160, 160]
 	})
 	require.NoError(t, err)
@@ -260,7 +260,7 @@ func TestMapperParamCount(t *testing.T) {
 		ctx := context.New()
 		g := graph.NewGraph(testBackend(t), "declare")
 		ts := graph.Parameter(g, "t", shapesOfF32(1))
-		Mapper(ctx, &cfg, ts, ts, nil)
+		mapper(ctx, &cfg, ts, ts, nil)
 		g.Finalize()
 		total, names := 0, 0
 		for v := range ctx.IterVariables() {
@@ -271,7 +271,7 @@ func TestMapperParamCount(t *testing.T) {
 			total += v.Shape().Size()
 			names++
 		}
-		assert.Equal(t, tc.want, total, "trainable parameters declared by Mapper, bypass %v", tc.bypass)
+		assert.Equal(t, tc.want, total, "trainable parameters declared by mapper, bypass %v", tc.bypass)
 		assert.Equal(t, len(cfg.params()), names, "declared tensors")
 	}
 }

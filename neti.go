@@ -41,12 +41,12 @@ type Pipeline struct {
 	schedule   diffusion.SchedulerConfig
 
 	encodeExec, denoiseExec, decodeExec *context.Exec
-	// conceptEncodeExecs are EncodeConcepts' text-encoder graphs, by their bypass weights (conceptExecKey);
+	// conceptEncodeExecs are encodeConcepts' text-encoder graphs, by their bypass weights (conditioning.go);
 	// conceptDenoiseExec is the UNet graph with per-layer conditioning (conceptgen.go).
 	conceptEncodeExecs map[string]*context.Exec
 	conceptDenoiseExec *context.Exec
-	// conceptCache is the conditioning of the last prompt generated with concepts (conceptgen.go).
-	conceptCache *conceptConditioning
+	// conceptCache is the conditioning of the last prompt generated with concepts (conditioning.go).
+	conceptCache *promptConditioning
 	// identity is the model's ModelIdentity, computed on first use (baseidentity.go).
 	identity *ModelIdentity
 }

@@ -20,7 +20,6 @@ func pipelineCalls(t *testing.T, p *Pipeline) map[string]error {
 	out := map[string]error{}
 	_, out["Generate"] = p.Generate(context.Background(), "a cat", GenerateOptions{Steps: 1})
 	_, _, out["PromptTokens"] = p.PromptTokens("a cat")
-	_, _, out["EncodeConcepts"] = p.EncodeConcepts("a <tiny>", []*Concept{c}, []int{1})
 	_, out["SuperCategoryNorm"] = p.SuperCategoryNorm("good")
 	_, out["InitConcept"] = p.InitConcept("<x>", "good", 1)
 	out["CheckConcept"] = p.CheckConcept(c)
@@ -74,8 +73,8 @@ func TestNilConceptErrors(t *testing.T) {
 		"Embed": err1, "EmbedTruncated": err2, "EmbedBatch": err3, "ExportEmbedding": err4,
 		"Validate":      c.Validate(),
 		"SetWeights":    c.SetWeights(nil),
-		"LoadInto":      c.LoadInto(mlcontext.New(), 0),
-		"UpdateFrom":    c.UpdateFrom(mlcontext.New()),
+		"loadInto":      c.loadInto(mlcontext.New(), 0),
+		"updateFrom":    c.updateFrom(mlcontext.New()),
 		"Fits":          c.Fits(4, nil),
 		"SaveConcept":   SaveConcept(filepath.Join(t.TempDir(), "c.safetensors"), c),
 		"ExportConcept": ExportConcept(filepath.Join(t.TempDir(), "e.safetensors"), c, ExportOptions{}),
@@ -88,7 +87,5 @@ func TestNilConceptErrors(t *testing.T) {
 	p := loadTiny(t)
 	_, err := p.Generate(context.Background(), "a <c>", GenerateOptions{Steps: 1, Concepts: []*Concept{nil}})
 	assert.ErrorContains(t, err, "GenerateOptions.Concepts[0] is nil")
-	_, _, err = p.EncodeConcepts("a <c>", []*Concept{nil}, []int{1})
-	assert.ErrorContains(t, err, "concept 0 is nil")
 	assert.ErrorContains(t, p.CheckConcept(nil), "the concept is nil")
 }

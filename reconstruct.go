@@ -39,7 +39,7 @@ func (p *Pipeline) Reconstruct(images []image.Image, resolution int) (out []*ima
 		if img == nil || img.Bounds().Empty() {
 			return nil, fmt.Errorf("neti: reconstruct: image %d is empty", i)
 		}
-		pixels := trainPixels(img, resolution, false, false) // [3, resolution, resolution]
+		pixels := vaePixels(img, resolution, false, false) // [3, resolution, resolution]
 		decoded, err := exec.Exec1(tensors.FromFlatDataAndDimensions(pixels, 1, 3, resolution, resolution))
 		if err != nil {
 			return nil, err

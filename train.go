@@ -74,7 +74,7 @@ type trainer struct {
 	schedule    *diffusion.Schedule
 	pcg         *rand.PCG
 	rng         *rand.Rand
-	dropout     *NestedDropoutSampler
+	dropout     *nestedDropoutSampler
 	order       []int // current epoch's image order
 	cursor      int   // next position in order
 	step        int   // optimizer steps done
@@ -135,7 +135,7 @@ func newTrainer(p *Pipeline, inputs []string, opts TrainOptions) (*trainer, erro
 	}
 	t.pcg = rand.NewPCG(opts.Seed, streamTrain)
 	t.rng = rand.New(t.pcg)
-	t.dropout = NewNestedDropoutSampler(opts.Seed, opts.NestedDropoutProb, t.concept.Mapper.Hidden)
+	t.dropout = newNestedDropoutSampler(opts.Seed, opts.NestedDropoutProb, t.concept.Mapper.Hidden)
 	t.mctx = p.ctx.In("train_mapper").In(fmt.Sprintf("%s_out%d", opts.Method, t.concept.Mapper.OutputWidth()))
 	t.names = trainedTensors(opts.Method, t.concept.Mapper)
 
@@ -275,7 +275,7 @@ func (t *trainer) captions() error {
 	for _, tmpl := range t.opts.templates() {
 		text := strings.ReplaceAll(tmpl, "{}", t.opts.Placeholder)
 		ids := t.p.tokenizer.Encode(text)
-		pos, err := PlaceholderPositions(ids, []int32{t.placeholder})
+		pos, err := placeholderPositions(ids, []int32{t.placeholder})
 		if err != nil {
 			return fmt.Errorf("neti: train: caption %q: %w", text, err)
 		}
@@ -287,7 +287,7 @@ func (t *trainer) captions() error {
 // loadVariables writes the concept into the mapper's variables, marks the trained ones trainable, and
 // reads the trained values into t.params.
 func (t *trainer) loadVariables() error {
-	if err := t.concept.LoadInto(t.mctx, dtypes.Float32); err != nil {
+	if err := t.concept.loadInto(t.mctx, dtypes.Float32); err != nil {
 		return err
 	}
 	trained := make(map[string]bool)
@@ -377,7 +377,7 @@ func (t *trainer) run(ctx stdcontext.Context) (*Concept, error) {
 
 // snapshot returns a copy of the concept with the current trained weights and the step count recorded.
 func (t *trainer) snapshot() (*Concept, error) {
-	if err := t.concept.UpdateFrom(t.mctx); err != nil {
+	if err := t.concept.updateFrom(t.mctx); err != nil {
 		return nil, err
 	}
 	src := t.concept
@@ -465,13 +465,15 @@ func (t *trainer) buildExec() error {
 	exec, err := context.NewExec(t.p.backend, t.p.ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
 		noisy, target, ts, ids, pos, rowT, rowL, keep := in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7]
 		b, length := ids.Shape().Dim(0), ids.Shape().Dim(1)
-		// Row ℓ·B + i of the conditioning is sample i at layer ℓ.
-		idsRows := graph.Reshape(graph.BroadcastToDims(graph.InsertAxes(ids, 0), layers, b, length), layers*b, length)
-		posRows := graph.Reshape(graph.BroadcastToDims(graph.InsertAxes(pos, 0), layers, b, 1), layers*b, 1)
-		slot := MapperSlot{Ctx: t.mctx.Reuse(), Config: &cfg, Alpha: alpha}
-		keys, values := ConceptConditioning(ctx.In("text_encoder"), t.p.text, idsRows, posRows, rowT, rowL, keep,
-			[]MapperSlot{slot}) // [layers·B, 77, D] each
-		cond := unet.PerLayer(SplitLayers(keys, layers), SplitLayers(values, layers))
+		// The conditioning's rows (conditioning.go): row i·layers + ℓ is sample i at layer ℓ.
+		idsRows := graph.BroadcastToDims(graph.InsertAxes(ids, 1), b, layers, length) // [B, layers, 77]
+		idsRows = graph.Reshape(idsRows, b*layers, length)                            // [B·layers, 77]
+		posRows := graph.BroadcastToDims(graph.InsertAxes(pos, 1), b, layers, 1)      // [B, layers, 1]
+		posRows = graph.Reshape(posRows, b*layers, 1)                                 // [B·layers, 1]
+		slot := mapperSlot{ctx: t.mctx.Reuse(), config: &cfg, alpha: alpha}
+		keys, values := conceptConditioning(ctx.In("text_encoder"), t.p.text, idsRows, posRows, rowT, rowL, keep,
+			[]mapperSlot{slot}) // [B·layers, 77, D] each
+		cond := unet.PerLayer(layerStates(keys, layers), layerStates(values, layers))                  // [B, 77, D] per layer
 		pred := unet.Forward(ctx.In("unet"), t.p.unet, graph.ConvertDType(noisy, t.p.dtype), ts, cond) // [B, C, h, w]
 		loss := graph.ReduceAllMean(graph.Square(graph.Sub(graph.ConvertDType(pred, dtypes.Float32), target)))
 		nodes := make([]*graph.Node, len(t.names))

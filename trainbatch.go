@@ -1,6 +1,9 @@
 package neti
 
 import (
+	"fmt"
+	"math/rand/v2"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -30,7 +33,7 @@ func (t *trainer) encodeImages() error {
 				t.posteriors = append(t.posteriors, posterior{})
 				continue
 			}
-			pixels := trainPixels(img, size, t.opts.Squash, flip)
+			pixels := vaePixels(img, size, t.opts.Squash, flip)
 			out, err := exec.Exec(tensors.FromFlatDataAndDimensions(pixels, 1, 3, size, size))
 			if err != nil {
 				return err
@@ -61,13 +64,14 @@ type microInputs struct {
 	timesteps                []int     // [B], t ~ U{0..999}
 	ids                      []int32   // [B, 77] caption ids
 	positions                []int32   // [B] placeholder positions
-	rowT, rowL               []float32 // [layers·B] mapper inputs, layer-major
-	keep                     []int32   // [layers·B] nested-dropout truncations
+	rowT, rowL               []float32 // [B·layers] mapper inputs, in conditioningRows' order (row i·layers + ℓ)
+	keep                     []int32   // [B·layers] nested-dropout truncations, same rows
 }
 
 // drawMicroBatch draws BatchSize samples: per sample, in this order, the image (shuffled epochs), the
 // flip, the caption template, t, the posterior sample and the noise; then the nested-dropout truncations
-// of the 16 mapper calls. The target is ε, v (v_prediction) or x0 (sample) by the model's prediction type.
+// of the 16 mapper calls (one per layer, as the original). The target is ε, v (v_prediction) or x0
+// (sample) by the model's prediction type.
 func (t *trainer) drawMicroBatch() (microInputs, error) {
 	b := t.opts.BatchSize
 	size := 1
@@ -109,8 +113,8 @@ func (t *trainer) drawMicroBatch() (microInputs, error) {
 	case "sample":
 		in.target = in.x0
 	}
-	in.rowT, in.rowL = LayerMajorRows(ts, t.numLayers)
-	in.keep = t.dropout.Draw(t.numLayers, b) // [layers·B], call-major = layer-major rows
+	in.rowT, in.rowL = conditioningRows(ts, t.numLayers) // [B·layers] each
+	in.keep = t.dropout.draw(b, t.numLayers)             // [B·layers]
 	return in, nil
 }
 
@@ -126,7 +130,10 @@ func (t *trainer) microBatch() (float64, [][]float32, error) {
 	}
 	b, r := len(in.timesteps), len(in.rowT)
 	dims := append([]int{b}, t.latentShape...)
-	ts := in.rowT[:b] // layer 0's rows: the samples' timesteps
+	ts := make([]float32, b) // [B]: the samples' timesteps, for the UNet
+	for i, step := range in.timesteps {
+		ts[i] = float32(step)
+	}
 	out, err := t.exec.Exec(tensors.FromFlatDataAndDimensions(in.noisy, dims...),
 		tensors.FromFlatDataAndDimensions(in.target, dims...), tensors.FromFlatDataAndDimensions(ts, b),
 		tensors.FromFlatDataAndDimensions(in.ids, b, len(t.prompts[0])),
@@ -141,4 +148,57 @@ func (t *trainer) microBatch() (float64, [][]float32, error) {
 		grads[i] = tensors.MustCopyFlatData[float32](out[1+i])
 	}
 	return loss, grads, nil
+}
+
+// DefaultNestedDropoutProb is the probability that one mapper call applies nested dropout (the original's
+// nested_dropout_prob; TrainOptions.NestedDropoutProb).
+const DefaultNestedDropoutProb = 0.5
+
+// nestedDropoutSampler draws the training truncations of nested dropout (ordering.go) in Go, from a PCG
+// stream whose state is saved with MarshalBinary and restored with UnmarshalBinary (exact resume).
+//
+// As the original (spec §4): per mapper call, one coin with probability prob; if it falls, each sample of
+// the call draws k ~ U{0..hidden-1} and keeps units 0..k-1 (k = 0 drops all); otherwise every sample keeps
+// all hidden units. The original calls the mapper once per cross-attention layer, so one micro-batch has
+// one call per layer, of batch-size samples each.
+type nestedDropoutSampler struct {
+	prob   float64 // probability of applying nested dropout to a call
+	hidden int     // number of ordered units
+	pcg    *rand.PCG
+	rng    *rand.Rand
+}
+
+// newNestedDropoutSampler returns a sampler seeded with seed.
+func newNestedDropoutSampler(seed uint64, prob float64, hidden int) *nestedDropoutSampler {
+	pcg := rand.NewPCG(seed, 0x6e657374) // "nest"
+	return &nestedDropoutSampler{prob: prob, hidden: hidden, pcg: pcg, rng: rand.New(pcg)}
+}
+
+// draw returns the keep values of one micro-batch, [samples·layers] in the conditioning's row order
+// (conditioning.go: element n·layers + ℓ is sample n at layer ℓ). The draws are made in the original's
+// order: layer by layer (one mapper call each), its coin, then one k per sample.
+func (s *nestedDropoutSampler) draw(samples, layers int) []int32 {
+	out := make([]int32, samples*layers)
+	for l := range layers {
+		drop := s.rng.Float64() < s.prob
+		for n := range samples {
+			k := s.hidden
+			if drop {
+				k = s.rng.IntN(s.hidden)
+			}
+			out[n*layers+l] = int32(k)
+		}
+	}
+	return out
+}
+
+// MarshalBinary returns the sampler's random state (not prob or hidden).
+func (s *nestedDropoutSampler) MarshalBinary() ([]byte, error) { return s.pcg.MarshalBinary() }
+
+// UnmarshalBinary restores a random state saved by MarshalBinary.
+func (s *nestedDropoutSampler) UnmarshalBinary(state []byte) error {
+	if err := s.pcg.UnmarshalBinary(state); err != nil {
+		return fmt.Errorf("neti: restoring the nested-dropout sampler: %w", err)
+	}
+	return nil
 }

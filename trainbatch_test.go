@@ -41,9 +41,9 @@ func TestDrawMicroBatch(t *testing.T) {
 			size := len(in.x0) / 3
 			for i, ts := range in.timesteps {
 				require.True(t, ts >= 0 && ts < 1000, "t = %d", ts)
-				for l := range tr.numLayers {
-					assert.Equal(t, float32(ts), in.rowT[l*3+i], "row of sample %d at layer %d", i, l)
-					assert.Equal(t, float32(l), in.rowL[l*3+i])
+				for l := range tr.numLayers { // conditioningRows' order: row i·layers + ℓ
+					assert.Equal(t, float32(ts), in.rowT[i*tr.numLayers+l], "row of sample %d at layer %d", i, l)
+					assert.Equal(t, float32(l), in.rowL[i*tr.numLayers+l])
 				}
 				assert.Equal(t, tr.placeholder, in.ids[i*77+int(in.positions[i])], "placeholder in caption %d", i)
 				// Without flips the posterior of sample i is one of the two images'; its scaled sample lies
@@ -67,6 +67,46 @@ func TestDrawMicroBatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNestedDropoutSampler checks the original's sampling (one coin per mapper call, i.e. per layer, and
+// k ~ U{0..H-1} per sample), the row order of the draws (sample n at layer ℓ at n·layers + ℓ) and that a
+// saved state resumes the same draws.
+func TestNestedDropoutSampler(t *testing.T) {
+	const layers, samples, hidden = 4000, 2, 128
+	s := newNestedDropoutSampler(9, DefaultNestedDropoutProb, hidden)
+	keep := s.draw(samples, layers)
+	require.Len(t, keep, layers*samples)
+	dropped, full, zero := 0, 0, 0
+	seen := make(map[int32]bool)
+	for l := range layers {
+		k := []int32{keep[0*layers+l], keep[1*layers+l]} // the call of layer l: samples 0 and 1
+		if k[0] == hidden {
+			require.Equal(t, int32(hidden), k[1], "layer %d: the coin is shared by the call's samples", l)
+			full++
+			continue
+		}
+		dropped++
+		for _, v := range k {
+			require.True(t, v >= 0 && v < hidden, "layer %d: k = %d outside 0..%d", l, v, hidden-1)
+			seen[v] = true
+			if v == 0 {
+				zero++
+			}
+		}
+	}
+	assert.InDelta(t, 0.5, float64(dropped)/layers, 0.04, "fraction of calls with nested dropout")
+	assert.Len(t, seen, hidden, "every k in 0..127 occurs")
+	assert.Positive(t, zero, "k = 0 (drop all) occurs")
+
+	state, err := s.MarshalBinary()
+	require.NoError(t, err)
+	next := s.draw(2, 16)
+	require.NoError(t, s.UnmarshalBinary(state))
+	assert.Equal(t, next, s.draw(2, 16), "draws after restoring the state")
+	other := newNestedDropoutSampler(9, DefaultNestedDropoutProb, hidden)
+	assert.Equal(t, keep, other.draw(samples, layers), "same seed, same draws")
+	assert.Error(t, s.UnmarshalBinary([]byte("junk")))
 }
 
 // TestAdamWMatchesTorch runs three AdamW steps and compares parameters and moments with

@@ -140,7 +140,7 @@ func FuzzTrainImage(f *testing.F) {
 		require.Positive(t, b.Dx())
 		require.Positive(t, b.Dy())
 		require.LessOrEqual(t, int64(b.Dx())*int64(b.Dy()), int64(fuzzTrainImageLimit))
-		pixels := trainPixels(img, 8, false, true)
+		pixels := vaePixels(img, 8, false, true)
 		require.Len(t, pixels, 3*8*8)
 		for _, v := range pixels {
 			require.False(t, math.IsNaN(float64(v)), "pixel is NaN")

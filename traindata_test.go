@@ -124,25 +124,25 @@ func TestTrainPixels(t *testing.T) {
 			img.SetNRGBA(x, y, c)
 		}
 	}
-	cropped := trainPixels(img, 4, false, false) // the central 8×8 is all white
+	cropped := vaePixels(img, 4, false, false) // the central 8×8 is all white
 	for i, v := range cropped {
 		require.InDelta(t, 1.0, v, 1e-6, "centre crop keeps only white, value %d", i)
 	}
-	squashed := trainPixels(img, 4, true, false)
+	squashed := vaePixels(img, 4, true, false)
 	assert.Less(t, squashed[0], float32(0), "squash keeps the black border: %v", squashed[:4])
 
 	transparent := image.NewNRGBA(image.Rect(0, 0, 2, 2)) // all alpha 0
-	for _, v := range trainPixels(transparent, 2, false, false) {
+	for _, v := range vaePixels(transparent, 2, false, false) {
 		assert.InDelta(t, 1.0, v, 1e-6, "transparent is white")
 	}
 	grey := image.NewGray(image.Rect(0, 0, 2, 2))
 	grey.Pix = []uint8{0, 255, 0, 255}
-	g := trainPixels(grey, 2, false, false)
+	g := vaePixels(grey, 2, false, false)
 	require.Len(t, g, 12, "greyscale becomes 3 channels")
 	assert.Equal(t, []float32{-1, 1, -1, 1}, g[8:12], "blue plane of the grey image")
-	assert.Equal(t, []float32{1, -1, 1, -1}, trainPixels(grey, 2, false, true)[8:12], "mirrored")
+	assert.Equal(t, []float32{1, -1, 1, -1}, vaePixels(grey, 2, false, true)[8:12], "mirrored")
 	pal := image.NewPaletted(image.Rect(0, 0, 1, 1), color.Palette{color.RGBA{R: 255, A: 255}})
-	assert.Equal(t, []float32{1, -1, -1}, trainPixels(pal, 1, false, false), "palette red")
+	assert.Equal(t, []float32{1, -1, -1}, vaePixels(pal, 1, false, false), "palette red")
 }
 
 // TestResizeBicubic checks the antialiased resampling: a constant image stays constant, a linear ramp

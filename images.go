@@ -1,0 +1,310 @@
+package neti
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Image I/O, in plain Go: decoding a PNG or JPEG file with a bound on its size (decodeTrainImage, which
+// LoadTrainImages calls, traindata.go), turning it upright by its EXIF orientation, and preparing it as the
+// VAE's input (vaePixels: RGB on white, centre crop, antialiased bicubic resize as PIL's, [−1, 1]), which
+// training (trainbatch.go) and Reconstruct (reconstruct.go) use.
+
+// pngMagic and jpegMagic start every PNG and JPEG file.
+var (
+	pngMagic  = []byte("\x89PNG\r\n\x1a\n")
+	jpegMagic = []byte{0xff, 0xd8, 0xff}
+)
+
+// imageExtensions are the names of files that must be images: one that does not decode is an error, not
+// a skipped file.
+var imageExtensions = []string{".png", ".jpg", ".jpeg"}
+
+// decodeTrainImage decodes the contents of the file path (named in messages): upright, or a note for a
+// file that is not an image. An image whose header declares more than maxPixels pixels is an error before
+// any pixel is decoded.
+func decodeTrainImage(path string, data []byte, maxPixels int64) (image.Image, string, error) {
+	isPNG, isJPEG := bytes.HasPrefix(data, pngMagic), bytes.HasPrefix(data, jpegMagic)
+	if !isPNG && !isJPEG {
+		if slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(path))) {
+			return nil, "", fmt.Errorf("neti: training data: %s is named as an image but is not a PNG or JPEG file "+
+				"(corrupt or mislabelled): fix or remove it", path)
+		}
+		return nil, fmt.Sprintf("skipped %s: not a PNG or JPEG image", path), nil
+	}
+	decodeConfig, decode := png.DecodeConfig, png.Decode
+	if isJPEG {
+		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
+	}
+	cfg, err := decodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", fmt.Errorf("neti: training data: %s is corrupt: %v: fix or remove it", path, err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return nil, "", fmt.Errorf("neti: training data: %s is empty (%dx%d): fix or remove it", path, cfg.Width, cfg.Height)
+	}
+	if pixels := int64(cfg.Width) * int64(cfg.Height); pixels > maxPixels {
+		return nil, "", fmt.Errorf("neti: training data: %s declares %dx%d pixels (%.1f megapixels): expected at most "+
+			"%.1f megapixels (%d pixels), the limit that bounds memory; downscale it (for example to 4096 pixels on "+
+			"the long side: training resizes every image to the model's resolution, 512 for SD 1.x, anyway) or remove it",
+			path, cfg.Width, cfg.Height, float64(pixels)/1e6, float64(maxPixels)/1e6, maxPixels)
+	}
+	img, err := decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", fmt.Errorf("neti: training data: %s is corrupt: %v: fix or remove it", path, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, "", fmt.Errorf("neti: training data: %s decodes to %dx%d but its header says %dx%d: fix or remove it",
+			path, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
+	}
+	if isJPEG {
+		img = orient(img, jpegOrientation(data))
+	}
+	return img, "", nil
+}
+
+// jpegOrientation returns the EXIF orientation (1..8) of a JPEG file, 1 when it has none. It reads the
+// APP1 "Exif" segment's TIFF header and IFD0 for tag 0x0112.
+func jpegOrientation(data []byte) int {
+	pos := 2 // after SOI
+	for pos+4 <= len(data) {
+		if data[pos] != 0xff {
+			return 1
+		}
+		marker := data[pos+1]
+		if marker == 0xda || marker == 0xd9 { // start of scan, end of image: no EXIF before the pixels
+			return 1
+		}
+		size := int(binary.BigEndian.Uint16(data[pos+2:]))
+		if size < 2 || pos+2+size > len(data) {
+			return 1
+		}
+		segment := data[pos+4 : pos+2+size]
+		if marker == 0xe1 && bytes.HasPrefix(segment, []byte("Exif\x00\x00")) {
+			return tiffOrientation(segment[6:])
+		}
+		pos += 2 + size
+	}
+	return 1
+}
+
+// tiffOrientation reads the orientation tag of IFD0 in a TIFF structure (EXIF's payload).
+func tiffOrientation(tiff []byte) int {
+	if len(tiff) < 8 {
+		return 1
+	}
+	var order binary.ByteOrder
+	switch string(tiff[:2]) {
+	case "II":
+		order = binary.LittleEndian
+	case "MM":
+		order = binary.BigEndian
+	default:
+		return 1
+	}
+	if order.Uint16(tiff[2:]) != 42 {
+		return 1
+	}
+	ifd := int(order.Uint32(tiff[4:]))
+	if ifd < 8 || ifd+2 > len(tiff) {
+		return 1
+	}
+	n := int(order.Uint16(tiff[ifd:]))
+	for i := range n {
+		e := ifd + 2 + 12*i
+		if e+12 > len(tiff) {
+			return 1
+		}
+		if order.Uint16(tiff[e:]) == 0x0112 && order.Uint16(tiff[e+2:]) == 3 { // orientation, SHORT
+			if v := int(order.Uint16(tiff[e+8:])); v >= 1 && v <= 8 {
+				return v
+			}
+			return 1
+		}
+	}
+	return 1
+}
+
+// orient returns img displayed upright for EXIF orientation o (1: as stored; 2: mirrored; 3: rotated
+// 180°; 4: flipped vertically; 5: transposed; 6: to rotate 90° clockwise; 7: transversed; 8: to rotate 90°
+// counter-clockwise).
+func orient(img image.Image, o int) image.Image {
+	if o <= 1 || o > 8 {
+		return img
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	ow, oh := w, h
+	if o >= 5 {
+		ow, oh = h, w
+	}
+	out := image.NewNRGBA64(image.Rect(0, 0, ow, oh))
+	for y := range oh {
+		for x := range ow {
+			var sx, sy int
+			switch o {
+			case 2:
+				sx, sy = w-1-x, y
+			case 3:
+				sx, sy = w-1-x, h-1-y
+			case 4:
+				sx, sy = x, h-1-y
+			case 5:
+				sx, sy = y, x
+			case 6:
+				sx, sy = y, h-1-x
+			case 7:
+				sx, sy = w-1-y, h-1-x
+			case 8:
+				sx, sy = w-1-y, x
+			}
+			out.Set(x, y, img.At(b.Min.X+sx, b.Min.Y+sy))
+		}
+	}
+	return out
+}
+
+// vaePixels prepares an image for the VAE, as training and Reconstruct use it: RGB on white, centre-cropped
+// to a square (or squashed), resized to size × size, rounded to 8 bits as the original's uint8 image,
+// mirrored if flip, and mapped to [−1, 1]: [3, size, size].
+func vaePixels(img image.Image, size int, squash, flip bool) []float32 {
+	pixels, w, h := rgbOnWhite(img)
+	if !squash {
+		var s int
+		pixels, s = centerCropSquare(pixels, 3, w, h)
+		w, h = s, s
+	}
+	pixels = resize(pixels, 3, w, h, size, size)
+	out := make([]float32, len(pixels))
+	for c := range 3 {
+		for y := range size {
+			for x := range size {
+				sx := x
+				if flip {
+					sx = size - 1 - x
+				}
+				v := math.Round(math.Min(math.Max(float64(pixels[(c*size+y)*size+sx]), 0), 255))
+				out[(c*size+y)*size+x] = float32(v/127.5 - 1)
+			}
+		}
+	}
+	return out
+}
+
+// rgbOnWhite converts img to RGB planes [3, h, w] in 0..255, compositing transparency on white
+// (greyscale and palette images become RGB).
+func rgbOnWhite(img image.Image) (pixels []float32, w, h int) {
+	b := img.Bounds()
+	w, h = b.Dx(), b.Dy()
+	pixels = make([]float32, 3*w*h)
+	for y := range h {
+		for x := range w {
+			r, g, bl, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA() // premultiplied, 0..65535
+			white := float32(65535 - a)
+			for c, v := range []uint32{r, g, bl} {
+				pixels[(c*h+y)*w+x] = (float32(v) + white) * (255.0 / 65535)
+			}
+		}
+	}
+	return pixels, w, h
+}
+
+// centerCropSquare keeps the central min(w, h) square of planes [c, h, w], as diffusers' center crop:
+// rows (h−s)/2 .. (h+s)/2, columns likewise (integer division).
+func centerCropSquare(pixels []float32, channels, w, h int) ([]float32, int) {
+	s := min(w, h)
+	top, left := (h-s)/2, (w-s)/2
+	out := make([]float32, channels*s*s)
+	for c := range channels {
+		for y := range s {
+			copy(out[(c*s+y)*s:(c*s+y+1)*s], pixels[(c*h+top+y)*w+left:(c*h+top+y)*w+left+s])
+		}
+	}
+	return out, s
+}
+
+// resize resamples planes [c, h, w] to [c, oh, ow] with the antialiased bicubic filter, separably
+// (horizontal then vertical).
+func resize(pixels []float32, channels, w, h, ow, oh int) []float32 {
+	if w == ow && h == oh {
+		return slices.Clone(pixels)
+	}
+	xs, xw := resampleWeights(w, ow)
+	tmp := make([]float32, channels*h*ow) // [c, h, ow]
+	for c := range channels {
+		for y := range h {
+			row := pixels[(c*h+y)*w : (c*h+y+1)*w]
+			for x := range ow {
+				var s float32
+				for j, wt := range xw[x] {
+					s += wt * row[xs[x]+j]
+				}
+				tmp[(c*h+y)*ow+x] = s
+			}
+		}
+	}
+	ys, yw := resampleWeights(h, oh)
+	out := make([]float32, channels*oh*ow)
+	for c := range channels {
+		for y := range oh {
+			for x := range ow {
+				var s float32
+				for j, wt := range yw[y] {
+					s += wt * tmp[(c*h+ys[y]+j)*ow+x]
+				}
+				out[(c*oh+y)*ow+x] = s
+			}
+		}
+	}
+	return out
+}
+
+// resampleWeights computes, for each of out output samples along an axis of in input samples, the first
+// input index and the normalised bicubic weights, widening the kernel by the scale when downsampling
+// (antialiasing, as PIL's resize).
+func resampleWeights(in, out int) (starts []int, weights [][]float32) {
+	scale := float64(in) / float64(out)
+	stretch := max(scale, 1)
+	support := 2 * stretch
+	starts, weights = make([]int, out), make([][]float32, out)
+	for i := range out {
+		center := (float64(i) + 0.5) * scale
+		lo := max(int(center-support+0.5), 0)
+		hi := min(int(center+support+0.5), in)
+		ws := make([]float64, hi-lo)
+		sum := 0.0
+		for j := range ws {
+			ws[j] = bicubic((float64(lo+j) - center + 0.5) / stretch)
+			sum += ws[j]
+		}
+		starts[i] = lo
+		weights[i] = make([]float32, len(ws))
+		for j, v := range ws {
+			if sum != 0 {
+				weights[i][j] = float32(v / sum)
+			}
+		}
+	}
+	return starts, weights
+}
+
+// bicubic is the cubic convolution kernel with a = −0.5 (PIL's BICUBIC).
+func bicubic(x float64) float64 {
+	const a = -0.5
+	x = math.Abs(x)
+	switch {
+	case x < 1:
+		return ((a+2)*x-(a+3))*x*x + 1
+	case x < 2:
+		return (((x-5)*x+8)*x - 4) * a
+	}
+	return 0
+}

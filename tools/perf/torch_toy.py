@@ -189,7 +189,7 @@ class Toy:
         return self.text(ids).last_hidden_state
 
     def encode_concept(self, ids, pos, words, bypass, alpha):
-        """NeTI conditioning (spec §5.1-5.2; neti.EncodeConditioning): ids [R, 77], pos [R], words [R, D],
+        """NeTI conditioning (spec §5.1-5.2; neti's encodeConditioning, bypass.go): ids [R, 77], pos [R], words [R, D],
         bypass [R, D] or None -> keys = FinalNorm(H), values = FinalNorm(H with the bypass at pos)."""
         self._words, self._pos = words, pos
         try:
@@ -203,7 +203,7 @@ class Toy:
 
 
 def textual_bypass_fast(h, pos, b, alpha):
-    """h [R, L, D], pos [R], b [R, D]: h[r, pos_r] += alpha * b_r/||b_r|| * ||h[r, pos_r]|| (neti.TextualBypass)."""
+    """h [R, L, D], pos [R], b [R, D]: h[r, pos_r] += alpha * b_r/||b_r|| * ||h[r, pos_r]|| (neti's textualBypass, bypass.go)."""
     rows = torch.arange(h.shape[0])
     hp = h[rows, pos]  # [R, D]
     delta = alpha * F.normalize(b, dim=-1) * hp.norm(dim=-1, keepdim=True)
@@ -312,7 +312,7 @@ class FastMapper(ref.Mapper):
 
 
 def draw_keep(gen, calls, per_call, hidden, prob):
-    """neti.NestedDropoutSampler.Draw: per mapper call (one per layer) one coin; if it falls each sample keeps
+    """neti's nested-dropout sampler (trainbatch.go): per mapper call (one per layer) one coin; if it falls each sample keeps
     k ~ U{0..hidden-1} units, else all. Returns [calls*per_call] (call-major = layer-major rows)."""
     out = torch.full((calls, per_call), hidden, dtype=torch.long)
     coins = torch.rand(calls, generator=gen) < prob
@@ -394,7 +394,7 @@ def make_neti_step(toy, data, mapper, states, opt, layers, passes=1):
     def step():
         noisy, noise, t, ids, pos = data.draw()
         keep = draw_keep(data.gen, layers, b, hidden, TOY["nested_dropout_prob"])
-        row_t = t.to(torch.float32).repeat(layers)  # row l*B + i -> t_i (layer-major, neti.LayerMajorRows)
+        row_t = t.to(torch.float32).repeat(layers)  # row l*B + i -> t_i (layer-major; neti now lays rows out step-major, conditioning.go: the same rows in another order)
         if passes == 1:
             word, byp = mapper(row_t, layer_rows, keep)  # [16B, D] each
             keys, values = toy.encode_concept(ids.repeat(layers, 1), pos.repeat(layers), word, byp, TOY["alpha"])

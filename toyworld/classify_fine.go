@@ -23,8 +23,9 @@ func ClassifyFine(img image.Image) Attributes { return ClassifyFineMeasurement(M
 // ClassifyFineMeasurement names the coarse attributes (ClassifyMeasurement) and, in Fine, the nearest
 // fine word of every fine attribute:
 //   - Hue, Shade: the nearest in Lab of the object's named colour shifted by ±0.7 of its hue and
-//     lightness ranges (or not at all), at the ends and middle of its saturation range — the shifts'
-//     directions name the words (no hue for white and black);
+//     lightness ranges, at the ends and middle of its saturation range — the shifts' directions name the
+//     words (no hue for white and black). A colour always reads as one word of each, as the words'
+//     ranges leave a gap around the named colour's centre;
 //   - Outline: "none" when the measured width is below 0.5 px, else the nearest in Lab of black, white
 //     and the named colour darkened; OutlineWidth "thick" from a measured 2.2 px, else "thin";
 //   - Mark, MarkColor: the measured mark and its tone;
@@ -94,13 +95,13 @@ func classifyColourLean(c Lab, name string) (hue, shade string) {
 	if hueDistance(h0+nc.dh, warmHue) > hueDistance(h0, warmHue) {
 		warmSign = -1
 	}
-	hues := []float64{-1, 0, 1}
+	hues := []float64{-1, 1}
 	if name == "white" || name == "black" {
 		hues = []float64{0}
 	}
 	best, bh, bl := math.Inf(1), 0.0, 0.0
 	for _, h := range hues {
-		for _, l := range []float64{-1, 0, 1} {
+		for _, l := range []float64{-1, 1} {
 			for _, ds := range []float64{nc.ds0, (nc.ds0 + nc.ds1) / 2, nc.ds1} {
 				j := HSLJitter{DH: 0.7 * h * nc.dh, DS: ds, DL: 0.7 * l * nc.dl}
 				if d := DeltaE(c, jittered(name, j).lab()); d < best {

@@ -183,6 +183,7 @@ func (t *trainer) initConcept() (*Concept, error) {
 	}
 	cfg := base.Mapper
 	cfg.Bypass = o.Method == MethodNeTI && !o.NoBypass
+	cfg.Normalize = o.Normalize
 	if o.Method != MethodNeTI {
 		cfg.Normalize = NormalizeNone
 	}

@@ -3,6 +3,7 @@ package neti
 import (
 	stdcontext "context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -74,4 +75,29 @@ func TestTrainBaselines(t *testing.T) {
 		require.NoError(t, err)
 		assert.InDeltaSlice(t, init, word, 1e-6, "P+ initial vector at layer %d", l)
 	}
+}
+
+// TestTrainNormalizeConcat: TrainOptions.Normalize reaches the concept's mapper, and with "concat" the word
+// half comes out shorter than the super-category's norm (word ‖ bypass share it), with "word" at it.
+func TestTrainNormalizeConcat(t *testing.T) {
+	p := loadTiny(t)
+	tr := &trainer{p: p, opts: tinyTrainOptions("", 1).withDefaults(64), data: &TrainImages{}}
+	norms := map[NormalizeMode]float64{}
+	target := 0.0
+	for _, mode := range []NormalizeMode{NormalizeWord, NormalizeConcat} {
+		tr.opts.Normalize = mode
+		c, err := tr.initConcept()
+		require.NoError(t, err)
+		assert.Equal(t, mode, c.Mapper.Normalize)
+		target = c.Mapper.TargetNorm
+		word, _, err := c.Embed(500, 3)
+		require.NoError(t, err)
+		var ss float64
+		for _, v := range word {
+			ss += float64(v) * float64(v)
+		}
+		norms[mode] = math.Sqrt(ss)
+	}
+	assert.InDelta(t, target, norms[NormalizeWord], 1e-3*target, "word mode: the target norm")
+	assert.Less(t, norms[NormalizeConcat], norms[NormalizeWord], "concat mode: the word shares the norm with the bypass")
 }

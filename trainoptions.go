@@ -93,6 +93,11 @@ type TrainOptions struct {
 	NestedDropoutProb float64 `json:"nested_dropout_prob" resume:"must-match"`
 	// NoNestedDropout disables nested dropout.
 	NoNestedDropout bool `json:"no_nested_dropout,omitempty" resume:"must-match"`
+	// Normalize is the NeTI mapper's output normalisation: NormalizeWord (default: the word half scaled
+	// to the super-category's norm, as ViewNeTI) or NormalizeConcat (word ‖ bypass scaled together, as the
+	// original code; the word comes out ≈ 1/√2 as long). NeTI only: the baselines learn an unnormalised
+	// embedding, and setting it for them is refused.
+	Normalize NormalizeMode `json:"normalize,omitempty" resume:"must-match"`
 
 	// Seed determines everything random: W and the mapper's initial weights, the data order, templates,
 	// flips, timesteps, noise, the VAE posterior samples and nested dropout. Same seed, same concept.
@@ -208,6 +213,9 @@ func (o TrainOptions) withDefaults(nativeResolution int) TrainOptions {
 	setFloat(&o.WeightDecay, defaultWeightDecay)
 	setFloat(&o.FlipProb, defaultFlipProb)
 	setFloat(&o.NestedDropoutProb, DefaultNestedDropoutProb)
+	if o.Normalize == "" && o.Method == MethodNeTI {
+		o.Normalize = NormalizeWord
+	}
 	if o.ValidationPrompts == nil {
 		o.ValidationPrompts = ValidationPrompts
 	}
@@ -270,6 +278,13 @@ func (o TrainOptions) validateOptions() error {
 	}
 	if !slices.Contains(TemplateSets, o.Templates) {
 		return fail("Templates is %q: expected %s", o.Templates, quotedOr(enumNames(TemplateSets)))
+	}
+	switch {
+	case o.Method != MethodNeTI && o.Normalize != "" && o.Normalize != NormalizeWord:
+		return fail("Normalize is %q with Method %q: only NeTI's mapper output is normalised; leave Normalize empty",
+			o.Normalize, o.Method)
+	case o.Normalize != NormalizeWord && o.Normalize != NormalizeConcat && o.Method == MethodNeTI:
+		return fail("Normalize is %q: expected %q (default) or %q", o.Normalize, NormalizeWord, NormalizeConcat)
 	}
 	for _, f := range []struct {
 		name      string

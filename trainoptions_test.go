@@ -77,3 +77,18 @@ func TestTrainValidation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, steps, "negative CheckpointEvery writes no checkpoint")
 }
+
+func TestTrainOptionsNormalize(t *testing.T) {
+	o := TrainOptions{Placeholder: "<c>"}
+	require.NoError(t, o.Validate())
+	assert.Equal(t, NormalizeWord, o.withDefaults(0).Normalize, "NeTI's default")
+	o.Normalize = NormalizeConcat
+	require.NoError(t, o.Validate())
+	o.Normalize = NormalizeNone
+	assert.ErrorContains(t, o.Validate(), `Normalize is "none": expected "word" (default) or "concat"`)
+	o = TrainOptions{Placeholder: "<c>", Method: MethodTI, Normalize: NormalizeConcat}
+	assert.ErrorContains(t, o.Validate(), "only NeTI's mapper output is normalised")
+	o.Normalize = ""
+	require.NoError(t, o.Validate())
+	assert.Empty(t, o.withDefaults(0).Normalize, "the baselines have none")
+}

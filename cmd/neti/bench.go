@@ -35,6 +35,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sampleSteps := fs.Int("num_inference_steps", 0, "denoising steps of each evaluation image (default 20)")
 	resolution := fs.Int("resolution", 0, "training image size (default: the model's)")
 	batch := fs.Int("train_batch_size", 0, "training batch size (default: neti.ToyPreset's, 2)")
+	lr := fs.Float64("learning_rate", 0, "training learning rate (default: neti.ToyPreset's)")
+	noFlip := fs.Bool("no_flip", false, "train without horizontal flips (a toy concept's tilt is part of its identity)")
+	noNested := fs.Bool("no_nested_dropout", false, "train NeTI without nested dropout")
+	normalize := fs.String("normalize_output", "", `NeTI mapper output normalisation: "word" (default) or "concat"`)
 	seed := fs.Uint64("seed", 0, "training seed of every run and first evaluation seed")
 	output := fs.String("output_dir", "bench", "folder for bench.json and bench.png")
 	backendName := fs.String("backend", "", backendUsage)
@@ -46,11 +50,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("bench", fmt.Errorf("bench takes flags only; got arguments %q", fs.Args()))
 	}
 	if err := checkNumbers("bench", fs, []string{"max_train_steps", "eval_every", "seeds", "context_prompts",
-		"num_inference_steps", "resolution", "train_batch_size"}, nil); err != nil {
+		"num_inference_steps", "resolution", "train_batch_size", "learning_rate"}, nil); err != nil {
 		return err
 	}
 	if *merge != "" {
 		return mergeBench(splitList(*merge), *output, stdout)
+	}
+	if m := neti.NormalizeMode(*normalize); m != "" && m != neti.NormalizeWord && m != neti.NormalizeConcat {
+		return fmt.Errorf("bench: --normalize_output is %q: expected %q (default) or %q", *normalize, neti.NormalizeWord, neti.NormalizeConcat)
 	}
 	opts := bench.Options{Concepts: splitList(*concepts), Methods: splitList(*methods), Steps: *steps,
 		EvalEvery: *evalEvery, Seeds: *seeds, ContextPrompts: *contextPrompts, SampleSteps: *sampleSteps, Seed: *seed}
@@ -67,14 +74,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			opts.Truncations = append(opts.Truncations, k)
 		}
 	}
-	if *resolution > 0 || *batch > 0 {
-		opts.Train = func(o *neti.TrainOptions) {
-			if *resolution > 0 {
-				o.Resolution = *resolution
-			}
-			if *batch > 0 {
-				o.BatchSize = *batch
-			}
+	opts.Train = func(o *neti.TrainOptions) {
+		if *resolution > 0 {
+			o.Resolution = *resolution
+		}
+		if *batch > 0 {
+			o.BatchSize = *batch
+		}
+		if *lr > 0 {
+			o.LearningRate = *lr
+		}
+		o.NoFlip = o.NoFlip || *noFlip
+		if o.Method == neti.MethodNeTI {
+			o.NoNestedDropout = o.NoNestedDropout || *noNested
+			o.Normalize = neti.NormalizeMode(*normalize)
 		}
 	}
 	if err := os.MkdirAll(*output, 0o755); err != nil {

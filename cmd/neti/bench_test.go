@@ -85,6 +85,8 @@ func TestBenchCLIBadFlags(t *testing.T) {
 		{[]string{"--methods", "neti,dreambooth"}, `Methods holds "dreambooth"`},
 		{[]string{"--concepts", "nosuch", "--examples", "../../examples/concepts"}, `concept "nosuch"`},
 		{[]string{"extra"}, "flags only"},
+		{[]string{"--normalize_output", "none"}, `--normalize_output is "none": expected "word" (default) or "concat"`},
+		{[]string{"--learning_rate", "-1"}, "--learning_rate"},
 	} {
 		args := append([]string{"bench", "--pretrained_model_name_or_path", "../../testdata/tiny-sd1",
 			"--output_dir", t.TempDir()}, tc.args...)

@@ -44,6 +44,7 @@ var optionFlags = []struct{ field, flag string }{
 	{"TrainOptions.SuperCategory", "--initializer_token"},
 	{"TrainOptions.Method", "--method"},
 	{"TrainOptions.NoBypass", "--no_bypass"},
+	{"TrainOptions.Normalize", "--normalize_output"},
 	{"TrainOptions.MaxTrainSteps", "--max_train_steps"},
 	{"TrainOptions.BatchSize", "--train_batch_size"},
 	{"TrainOptions.GradientAccumulation", "--gradient_accumulation_steps"},

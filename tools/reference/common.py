@@ -98,7 +98,7 @@ def write_safetensors(path, tensors, metadata):
     for n in names:
         t = tensors[n]
         raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<"), copy=False).tobytes()
-        dtype = {torch.float32: "F32", torch.int32: "I32"}[t.dtype]
+        dtype = {torch.float32: "F32", torch.int32: "I32", torch.uint8: "U8"}[t.dtype]
         header[n] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
@@ -131,7 +131,7 @@ def finite(obj):
 
 
 def save_tensors(path, tensors, meta):
-    """Writes tensors (float32, or int32 for ids) to a safetensors file.
+    """Writes tensors (float32, int32 for ids, or uint8 for 8-bit images) to a safetensors file.
 
     meta is a dict; each value is stored as a string (JSON-encoded unless it is a
     string already). "versions" and "generator" are always added.
@@ -145,7 +145,7 @@ def save_tensors(path, tensors, meta):
             v = v.to(torch.float32)
         if v.dtype == torch.int64:
             v = v.to(torch.int32)
-        if v.dtype not in (torch.float32, torch.int32):
+        if v.dtype not in (torch.float32, torch.int32, torch.uint8):
             raise ValueError(f"{k}: unsupported dtype {v.dtype}")
         out[k] = v.clone()
     m = {"versions": versions(), "generator": generator_name()}

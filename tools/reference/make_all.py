@@ -14,6 +14,7 @@ import neti_reference  # noqa: E402
 import param_counts  # noqa: E402
 import ref_clip  # noqa: E402
 import ref_pipeline  # noqa: E402
+import ref_resize  # noqa: E402
 import ref_schedulers  # noqa: E402
 import ref_tokens  # noqa: E402
 import ref_unet  # noqa: E402
@@ -29,6 +30,7 @@ def main():
     ref_vae.main(MODELS)
     ref_schedulers.main(MODELS)
     ref_pipeline.main(MODELS)
+    ref_resize.main()
     param_counts.main()
     neti_reference.main()
 

@@ -60,18 +60,7 @@ func ClassifyFineMeasurement(m Measurement) Attributes {
 		f.MarkColor = either(m.MarkTone > 0, "white", "black")
 	}
 	if a.Shape != "circle" {
-		r := measureRotation(m, a)
-		switch {
-		case math.Abs(r) < uprightTilt:
-			f.Tilt = "upright"
-		case r > 0:
-			f.Tilt = "anticlockwise"
-		default:
-			f.Tilt = "clockwise"
-		}
-		if f.Tilt != "upright" {
-			f.TiltAmount = either(math.Abs(r) < strongTilt, "slightly", "strongly")
-		}
+		f.Tilt, f.TiltAmount = tiltWords(measureRotation(m, a))
 	}
 	if a.Pattern != "plain" {
 		f.PatternTone = either(m.PatternTone > 0, "light", "dark")

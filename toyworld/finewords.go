@@ -119,18 +119,7 @@ func (s Scene) FineWords() FineWords {
 		w.MarkColor = f.MarkColor
 	}
 	if s.Shape != "circle" {
-		r := f.Rotation
-		switch {
-		case math.Abs(r) < uprightTilt:
-			w.Tilt = "upright"
-		case r > 0:
-			w.Tilt = "anticlockwise"
-		default:
-			w.Tilt = "clockwise"
-		}
-		if w.Tilt != "upright" {
-			w.TiltAmount = either(math.Abs(r) < strongTilt, "slightly", "strongly")
-		}
+		w.Tilt, w.TiltAmount = tiltWords(f.Rotation)
 	}
 	if s.Pattern != "plain" {
 		w.PatternTone = either(f.PatternTone > 0, "light", "dark")
@@ -142,6 +131,15 @@ func (s Scene) FineWords() FineWords {
 		}
 	}
 	return w
+}
+
+// tiltWords names a rotation (degrees, counter-clockwise positive): "upright" below 4° in size, else its
+// direction, with "slightly" below 12° and "strongly" from 12°.
+func tiltWords(r float64) (tilt, amount string) {
+	if math.Abs(r) < uprightTilt {
+		return "upright", ""
+	}
+	return either(r > 0, "anticlockwise", "clockwise"), either(math.Abs(r) < strongTilt, "slightly", "strongly")
 }
 
 // either returns a when cond holds, else b.

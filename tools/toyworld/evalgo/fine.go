@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -131,15 +130,7 @@ func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly b
 	for _, k := range names {
 		fmt.Printf("%-14s %9.3f %9.3f %9.3f %9.3f  (%d prompts × %d seeds)\n", k, g[k], u[k], rd[k], rc[k], rendered[k][1], seeds)
 	}
-	f, err := os.Create(gridPath)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, canvas); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := writePNG(gridPath, canvas); err != nil {
 		return err
 	}
 	out := map[string]any{"model": dir, "steps": steps, "guidance": guidance, "seeds": seeds, "images": len(results),

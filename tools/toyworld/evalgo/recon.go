@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,12 +33,7 @@ func measureReconstruction(dir, imagesDir string, n int, seed uint64, reportPath
 	var recon []image.Image
 	if imagesDir != "" {
 		for i := range n {
-			f, err := os.Open(filepath.Join(imagesDir, fmt.Sprintf("%06d.png", i)))
-			if err != nil {
-				return err
-			}
-			img, err := png.Decode(f)
-			f.Close()
+			img, err := readPNG(filepath.Join(imagesDir, fmt.Sprintf("%06d.png", i)))
 			if err != nil {
 				return err
 			}

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/org/neti"
 	"github.com/org/neti/toyworld"
@@ -69,7 +69,7 @@ func runReferences(dir, oracleDir string, concepts []string, first, seeds, steps
 	defer p.Close()
 	out := map[string]map[string]reference{}
 	for _, c := range toyworld.Concepts() {
-		if len(concepts) > 0 && !contains(concepts, c.Name) {
+		if len(concepts) > 0 && !slices.Contains(concepts, c.Name) {
 			continue
 		}
 		refs := map[string]reference{}
@@ -110,12 +110,7 @@ func runReferences(dir, oracleDir string, concepts []string, first, seeds, steps
 		if oracleDir != "" {
 			var imgs []image.Image
 			for k := range seeds {
-				f, err := os.Open(filepath.Join(oracleDir, c.Name, fmt.Sprintf("s%d.png", first+k)))
-				if err != nil {
-					return err
-				}
-				img, err := png.Decode(f)
-				f.Close()
+				img, err := readPNG(filepath.Join(oracleDir, c.Name, fmt.Sprintf("s%d.png", first+k)))
 				if err != nil {
 					return err
 				}
@@ -137,13 +132,4 @@ func runReferences(dir, oracleDir string, concepts []string, first, seeds, steps
 		return err
 	}
 	return os.WriteFile(reportPath, data, 0o644)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -6,7 +6,7 @@ import (
 	"log"
 
 	"github.com/org/neti"
-	"github.com/org/neti/models/toyworld"
+	"github.com/org/neti/models/toymodel"
 )
 
 // Inspect counts each network's parameters from a model's configuration alone; here the real Stable
@@ -27,10 +27,10 @@ func ExampleInspect() {
 
 // LoadPipeline checks a diffusers folder (or a Hugging Face id found in the local cache) and loads its text
 // encoder, UNet, VAE, tokenizer and noise schedule on the default backend (the CPU unless GOMLX_BACKEND says
-// otherwise). Here the built-in toy-world model, which every program importing models/toyworld carries:
-// toyworld.Dir is its folder. Its tokenizer has one token for each word of the toy world.
+// otherwise). Here the built-in toy-world model, which every program importing models/toymodel carries:
+// toymodel.Dir is its folder. Its tokenizer has one token for each word of the toy world.
 func ExampleLoadPipeline() {
-	p, err := neti.LoadPipeline(toyworld.Dir(), neti.LoadOptions{})
+	p, err := neti.LoadPipeline(toymodel.Dir(), neti.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func ExampleLoadPipeline() {
 // LoadPipeline reads a diffusers folder (or a Hugging Face id from the local cache); Generate draws images,
 // here with the built-in toy-world model, of its size (64 × 64 pixels).
 func ExamplePipeline_Generate() {
-	p, err := neti.LoadPipeline(toyworld.Dir(), neti.LoadOptions{})
+	p, err := neti.LoadPipeline(toymodel.Dir(), neti.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"log"
 
 	"github.com/org/neti"
-	"github.com/org/neti/models/toyworld"
+	"github.com/org/neti/models/toymodel"
 )
 
 // TrainConcept learns a concept from a folder of images; the options default to the original NeTI's
@@ -15,7 +15,7 @@ import (
 // templates use only the model's words; the super-category is one of them). (Not run: training takes
 // minutes even on the toy model.)
 func ExampleTrainConcept() {
-	p, err := neti.LoadPipeline(toyworld.Dir(), neti.LoadOptions{})
+	p, err := neti.LoadPipeline(toymodel.Dir(), neti.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -18,14 +18,14 @@ threads=$(nproc)
   grep -m1 'model name' /proc/cpuinfo || true; echo "plugin: $plugin"; uptime
 } > "$out/machine.txt"
 
-go test -c -o "$out/toyworld.test" ./models/toyworld
+go test -c -o "$out/toyworld.test" ./models/toymodel
 go test -c -tags slow -o "$out/neti.test" .
 go build -o "$out/neti" ./cmd/neti
 
 for backend in go xla:cpu; do
   tag=${backend%%:*}
   echo "== toy model, $backend: NeTI optimizer steps (batch 2), 20-step guided generation" >&2
-  (cd models/toyworld && GOMLX_BACKEND=$backend "$out/toyworld.test" -test.run '^$' \
+  (cd models/toymodel && GOMLX_BACKEND=$backend "$out/toyworld.test" -test.run '^$' \
     -test.bench 'TrainStep|ConceptGeneration' -test.benchtime 3x -test.count 1) > "$out/toy-$tag.txt" 2>&1
   echo "== quickstart, $backend" >&2
   rm -rf "$out/quickstart-$tag"

@@ -70,21 +70,21 @@ func TestCLIErrors(t *testing.T) {
 // (found under the working directory); a damaged file of it is named, with how to restore it.
 func TestGenerateBuiltinModel(t *testing.T) {
 	work := t.TempDir()
-	model := filepath.Join(work, "models", "toyworld")
-	require.NoError(t, os.CopyFS(model, os.DirFS(filepath.Join("..", "..", "models", "toyworld"))))
+	model := filepath.Join(work, "models", "toymodel")
+	require.NoError(t, os.CopyFS(model, os.DirFS(filepath.Join("..", "..", "models", "toymodel"))))
 	t.Chdir(work)
 	out := filepath.Join(work, "star.png")
 	_, stderr, err := runCLI(t, "generate", "--num_inference_steps", "2", "--output", out, "a red star on a blue background")
 	require.NoError(t, err, stderr)
 	assert.FileExists(t, out)
-	assert.Contains(t, stderr, filepath.Join("models", "toyworld"))
+	assert.Contains(t, stderr, filepath.Join("models", "toymodel"))
 
 	weights := filepath.Join(model, "unet", "diffusion_pytorch_model.safetensors")
 	require.NoError(t, os.Truncate(weights, 100))
 	_, _, err = runCLI(t, "generate", "--num_inference_steps", "2", "--output", out, "a red star")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "diffusion_pytorch_model.safetensors")
-	assert.Contains(t, err.Error(), "git checkout -- models/toyworld")
+	assert.Contains(t, err.Error(), "git checkout -- models/toymodel")
 }
 
 // TestGenerateBackendChoice checks that --backend auto says which backend it chose and why, and that

@@ -6,15 +6,15 @@ import (
 	"path/filepath"
 
 	"github.com/org/neti"
-	toymodel "github.com/org/neti/models/toyworld"
+	"github.com/org/neti/models/toymodel"
 )
 
-// defaultModel is the built-in toy-world model (models/toyworld in the repository).
-const defaultModel = "models/toyworld"
+// defaultModel is the built-in toy-world model (models/toymodel in the repository).
+const defaultModel = "models/toymodel"
 
-// builtinModel finds the built-in model: models/toyworld under the working directory (the repository
+// builtinModel finds the built-in model: models/toymodel under the working directory (the repository
 // root), else next to the executable's folder (bin/neti of a checkout), else the copy built into the
-// binary (models/toyworld.DirErr).
+// binary (models/toymodel.DirErr).
 func builtinModel() string {
 	if _, err := os.Stat(filepath.Join(defaultModel, "model_index.json")); err == nil {
 		return defaultModel

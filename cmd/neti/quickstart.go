@@ -18,7 +18,7 @@ import (
 )
 
 // quickstartSteps is the quickstart's default number of training steps, neti.ToyPreset's: a NeTI step
-// (batch 2) takes ≈ 1.6 s on 2 CPU cores with the toy model (models/toyworld/README.md), so 200 steps
+// (batch 2) takes ≈ 1.6 s on 2 CPU cores with the toy model (models/toymodel/README.md), so 200 steps
 // (≈ 5.5 minutes) plus the 12-image grid (≈ 1.5 minutes) fit the 10 minutes the main job is allowed.
 const quickstartSteps = 200
 

@@ -29,7 +29,7 @@ func TestTrainBuiltinModelDefaults(t *testing.T) {
 	assert.Contains(t, stderr, "loaded "+defaultModel)
 
 	// Naming the built-in model's folder is the same; a given preset and initializer get no notes.
-	_, stderr, err = runCLI(t, "train", "--pretrained_model_name_or_path", "./models/toyworld/", "--train_data_dir",
+	_, stderr, err = runCLI(t, "train", "--pretrained_model_name_or_path", "./models/toymodel/", "--train_data_dir",
 		images, "--placeholder_token", "<teal>", "--max_train_steps", "1", "--output_dir", filepath.Join(out, "b"),
 		"--preset", "toy", "--initializer_token", "circle")
 	require.NoError(t, err, stderr)

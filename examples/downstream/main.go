@@ -14,7 +14,7 @@ import (
 	"os"
 
 	"github.com/org/neti"
-	"github.com/org/neti/models/toyworld"
+	"github.com/org/neti/models/toymodel"
 )
 
 func main() {
@@ -26,7 +26,7 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 
-	dir, err := toyworld.DirErr() // the built-in model: its source folder, or its embedded files extracted
+	dir, err := toymodel.DirErr() // the built-in model: its source folder, or its embedded files extracted
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func main() {
 	}
 	defer p.Close()
 	images, err := p.Generate(context.Background(), *prompt, neti.GenerateOptions{
-		Steps: *steps, GuidanceScale: toyworld.GuidanceScale, Width: *size, Height: *size, Seed: *seed,
+		Steps: *steps, GuidanceScale: toymodel.GuidanceScale, Width: *size, Height: *size, Seed: *seed,
 	})
 	if err != nil {
 		log.Fatal(err)

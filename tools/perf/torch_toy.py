@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch CPU side of the side-by-side speed comparison with neti's Go implementation (issue 13, item 4),
-on the built-in toy model (models/toyworld) and the shipped concept examples/concepts/tealstar.
+on the built-in toy model (models/toymodel) and the shipped concept examples/concepts/tealstar.
 
 What is timed, each the way neti computes it (see tools/perf/README.md for the mapping to the Go code):
 
@@ -500,7 +500,7 @@ def generate(toy, n, steps, guidance, seed, cond_ids=None, uncond_ids=None, conc
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
-    ap.add_argument("--model", default=os.path.join(REPO, "models", "toyworld"))
+    ap.add_argument("--model", default=os.path.join(REPO, "models", "toymodel"))
     ap.add_argument("--images", default=os.path.join(REPO, "examples", "concepts", "tealstar"))
     ap.add_argument("--placeholder", default="<tealstar>")
     ap.add_argument("--super_category", default="star", help="tealstar's (examples/concepts/tealstar/concept.json)")

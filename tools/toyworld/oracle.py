@@ -8,7 +8,7 @@ it cannot draw, no prompt — typed or learned — can make this UNet draw.
 Writes OUT/<concept>/s<seed>.png (score them with evalgo --references --oracle OUT) and OUT/<concept>/
 states.safetensors.
 
-Usage: python oracle.py --model models/toyworld --concepts examples/concepts --out DIR
+Usage: python oracle.py --model models/toymodel --concepts examples/concepts --out DIR
        [--names tealstar,rubyheart] [--steps 600] [--lr 5e-3] [--seeds 8] [--sample_steps 20] [--guidance 7.5]"""
 
 import argparse

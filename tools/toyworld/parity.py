@@ -1,6 +1,6 @@
-"""Writes models/toyworld/parity/pipeline.safetensors: diffusers' StableDiffusionPipeline on the stored
+"""Writes models/toymodel/parity/pipeline.safetensors: diffusers' StableDiffusionPipeline on the stored
 (float16) weights upcast to float32, DPM-Solver++(2M), guidance 7.5, negative prompt "", 64x64, from
-given initial latents, for PROMPTS; the Go test (models/toyworld) compares its own run with it.
+given initial latents, for PROMPTS; the Go test (models/toymodel) compares its own run with it.
 
 Tensors, for each prompt k:
   p<k>.ids [1,77] int32            tokenizer ids (transformers' CLIPTokenizer)

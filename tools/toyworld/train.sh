@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the toy-world model (v2: captions that name fine attributes) from scratch on the CPU and writes
-# models/toyworld (see README.md and the model card). The stages mirror the run that produced the
+# models/toymodel (see README.md and the model card). The stages mirror the run that produced the
 # committed model; loops are time-budgeted (--minutes, the total over interrupted runs), so step counts
 # depend on the machine (the card lists the ones of the committed run).
 #
@@ -9,7 +9,7 @@
 # checkpoint (train_vae.py's vae_ckpt.pt, train_unet.py's ckpt.pt, every 4 minutes).
 #
 # Usage: tools/toyworld/train.sh [WORK_DIR]   (PYTHON defaults to python3; PROCS (2) is the number of
-# training processes; MODEL_OUT (models/toyworld) where the model is written)
+# training processes; MODEL_OUT (models/toymodel) where the model is written)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -17,7 +17,7 @@ work="${1:-$root/.toyworld-work}"
 py="${PYTHON:-python3}"
 export OMP_NUM_THREADS=1   # one thread per process: two threads on shared cores were 2-10x slower than one
 procs="${PROCS:-2}"         # data-parallel processes (ddp.py), one per core; the budget is ≈ 3 h on 2 cores
-out="${MODEL_OUT:-$root/models/toyworld}"
+out="${MODEL_OUT:-$root/models/toymodel}"
 mkdir -p "$work"
 stage() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$work/stages.log"; }
 finished() { [ -f "$work/.done-$1" ]; }

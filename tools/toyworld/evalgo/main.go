@@ -35,7 +35,7 @@ type result struct {
 }
 
 func main() {
-	dir := flag.String("model", "models/toyworld", "model folder")
+	dir := flag.String("model", "models/toymodel", "model folder")
 	seeds := flag.Int("seeds", 4, "seeds per prompt")
 	first := flag.Int("first_seed", 0, "first seed (run several processes on disjoint seed ranges)")
 	steps := flag.Int("steps", 20, "DPM-Solver++ steps")

@@ -1,4 +1,4 @@
-package toyworld_test
+package toymodel_test
 
 import (
 	"os"
@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/neti"
-	model "github.com/org/neti/models/toyworld"
+	model "github.com/org/neti/models/toymodel"
 )
 
-// TestTrimpathBuildFindsModel builds a small program (testdata/whereis: prints toyworld.DirErr) with
+// TestTrimpathBuildFindsModel builds a small program (testdata/whereis: prints toymodel.DirErr) with
 // -trimpath, as a downstream module or a release build would, and runs four copies at once in a folder
 // outside the repository with an empty $NETI_CACHE: the source folder is unknown to such a build, so each
 // must extract the embedded model, all to the same folder under the cache, named by content hash, with no
@@ -54,9 +54,9 @@ func TestTrimpathBuildFindsModel(t *testing.T) {
 		assert.Equal(t, dirs[0], dirs[i])
 	}
 	dir := dirs[0]
-	assert.Equal(t, filepath.Join(cache, "toyworld"), filepath.Dir(dir), "extracted under $NETI_CACHE/toyworld")
+	assert.Equal(t, filepath.Join(cache, "toymodel"), filepath.Dir(dir), "extracted under $NETI_CACHE/toymodel")
 	assert.Regexp(t, `^[0-9a-f]{16}$`, filepath.Base(dir), "named by content hash")
-	entries, err := os.ReadDir(filepath.Join(cache, "toyworld"))
+	entries, err := os.ReadDir(filepath.Join(cache, "toymodel"))
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "no temporary folder left")
 

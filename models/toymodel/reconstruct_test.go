@@ -1,4 +1,4 @@
-package toyworld_test
+package toymodel_test
 
 import (
 	"image"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/neti"
-	model "github.com/org/neti/models/toyworld"
+	model "github.com/org/neti/models/toymodel"
 	"github.com/org/neti/toyworld"
 )
 

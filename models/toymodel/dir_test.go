@@ -1,4 +1,4 @@
-package toyworld
+package toymodel
 
 import (
 	"bytes"
@@ -90,7 +90,7 @@ func TestCacheRoot(t *testing.T) {
 	assert.True(t, filepath.IsAbs(root), root)
 }
 
-// TestExtract: the embedded model lands in root/toyworld/<content hash>, byte for byte; a second call
+// TestExtract: the embedded model lands in root/toymodel/<content hash>, byte for byte; a second call
 // reuses it (no file rewritten) and leaves no temporary folder.
 func TestExtract(t *testing.T) {
 	root := t.TempDir()
@@ -98,7 +98,7 @@ func TestExtract(t *testing.T) {
 	require.NoError(t, err)
 	hash, err := contentHash(FS())
 	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(root, "toyworld", hash), dir)
+	assert.Equal(t, filepath.Join(root, "toymodel", hash), dir)
 	require.NoError(t, fs.WalkDir(FS(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -119,7 +119,7 @@ func TestExtract(t *testing.T) {
 	after, err := os.Stat(index)
 	require.NoError(t, err)
 	assert.True(t, os.SameFile(before, after) && before.ModTime().Equal(after.ModTime()), "reused, not rewritten")
-	assertOnly(t, filepath.Join(root, "toyworld"), hash)
+	assertOnly(t, filepath.Join(root, "toymodel"), hash)
 }
 
 // TestExtractRepairsDamaged: an extraction with a missing or truncated file is replaced whole.
@@ -134,7 +134,7 @@ func TestExtractRepairsDamaged(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, dir, again)
 	require.NoError(t, complete(FS(), dir))
-	assertOnly(t, filepath.Join(root, "toyworld"), filepath.Base(dir))
+	assertOnly(t, filepath.Join(root, "toymodel"), filepath.Base(dir))
 }
 
 // TestExtractConcurrent: many extractions at once into one cache all return the same folder, and a
@@ -143,7 +143,7 @@ func TestExtractConcurrent(t *testing.T) {
 	root := t.TempDir()
 	hash, err := contentHash(FS())
 	require.NoError(t, err)
-	dir := filepath.Join(root, "toyworld", hash)
+	dir := filepath.Join(root, "toymodel", hash)
 	var done atomic.Bool
 	var partial atomic.Int32
 	watched := make(chan struct{})
@@ -170,7 +170,7 @@ func TestExtractConcurrent(t *testing.T) {
 	}
 	assert.Zero(t, partial.Load(), "a half-written model was visible")
 	require.NoError(t, complete(FS(), dir))
-	assertOnly(t, filepath.Join(root, "toyworld"), hash)
+	assertOnly(t, filepath.Join(root, "toymodel"), hash)
 }
 
 // TestContentHashNaming: the folder's name changes with any file's content or name, so a retrained model

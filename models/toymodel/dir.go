@@ -1,4 +1,4 @@
-package toyworld
+package toymodel
 
 import (
 	"crypto/sha256"
@@ -28,10 +28,10 @@ func FS() fs.FS { return files }
 
 // Dir returns the absolute path of a folder holding the model, for neti.LoadPipeline:
 //
-//   - the package's source folder (models/toyworld of a clone, or of the module cache) when it exists and
+//   - the package's source folder (models/toymodel of a clone, or of the module cache) when it exists and
 //     holds the model's files; a damaged file there is not replaced (LoadPipeline's error names it);
 //   - else the embedded files, extracted once into the cache folder
-//     ${NETI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/neti}/toyworld/<hash>, where <hash> is a digest of the
+//     ${NETI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/neti}/toymodel/<hash>, where <hash> is a digest of the
 //     files' names and contents (a new model never reuses an old extraction). Extraction writes a temporary
 //     folder next to it and renames it into place, so no process ever sees part of a model; an existing
 //     extraction is reused once its files are checked (names and sizes), and replaced when one is missing
@@ -56,7 +56,7 @@ func DirErr() (string, error) {
 	}
 	root, err := cacheRoot()
 	if err != nil {
-		return "", fmt.Errorf("toyworld: the built-in model's source folder is not on this machine and %w", err)
+		return "", fmt.Errorf("toymodel: the built-in model's source folder is not on this machine and %w", err)
 	}
 	extractMu.Lock()
 	defer extractMu.Unlock()
@@ -81,7 +81,7 @@ var (
 func sourceDir() string {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok || !filepath.IsAbs(file) {
-		return "" // -trimpath records "github.com/org/neti/models/toyworld/dir.go"
+		return "" // -trimpath records "github.com/org/neti/models/toymodel/dir.go"
 	}
 	dir := filepath.Dir(file)
 	complete := true
@@ -146,22 +146,22 @@ func contentHash(fsys fs.FS) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
-// extract returns root/toyworld/<contentHash(fsys)>, writing fsys there first unless a complete copy is
+// extract returns root/toymodel/<contentHash(fsys)>, writing fsys there first unless a complete copy is
 // there already. It writes into a temporary folder beside it and renames that into place, so the folder,
 // once it exists, is complete; of concurrent extractions (processes or goroutines) the first rename wins
 // and the others remove their copies.
 func extract(fsys fs.FS, root string) (string, error) {
 	hash, err := contentHash(fsys)
 	if err != nil {
-		return "", fmt.Errorf("toyworld: reading the embedded model: %w", err)
+		return "", fmt.Errorf("toymodel: reading the embedded model: %w", err)
 	}
-	parent := filepath.Join(root, "toyworld")
+	parent := filepath.Join(root, "toymodel")
 	dir := filepath.Join(parent, hash)
 	if complete(fsys, dir) == nil {
 		return dir, nil
 	}
 	fail := func(err error) (string, error) {
-		return dir, fmt.Errorf("toyworld: extracting the built-in model to %s: %w (set $NETI_CACHE to a writable folder)", dir, err)
+		return dir, fmt.Errorf("toymodel: extracting the built-in model to %s: %w (set $NETI_CACHE to a writable folder)", dir, err)
 	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fail(err)

@@ -1,4 +1,4 @@
-// Command whereis prints toyworld.DirErr's folder; TestTrimpathBuildFindsModel builds it with -trimpath
+// Command whereis prints toymodel.DirErr's folder; TestTrimpathBuildFindsModel builds it with -trimpath
 // and runs it outside the repository.
 package main
 
@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/org/neti/models/toyworld"
+	"github.com/org/neti/models/toymodel"
 )
 
 func main() {
-	dir, err := toyworld.DirErr()
+	dir, err := toymodel.DirErr()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

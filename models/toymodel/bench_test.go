@@ -1,4 +1,4 @@
-package toyworld_test
+package toymodel_test
 
 import (
 	stdcontext "context"
@@ -12,14 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/neti"
-	model "github.com/org/neti/models/toyworld"
+	model "github.com/org/neti/models/toymodel"
 	"github.com/org/neti/toyworld"
 )
 
 // BenchmarkGuidedStep times generation of one image with 1 and with 11 DPM-Solver++ steps (guidance 5:
 // the UNet runs on a batch of 2); the difference over 10 is the time of one guided UNet step, the rest is
 // the text encoder and the VAE decoder. Run:
-// go test ./models/toyworld -run '^$' -bench GuidedStep -benchtime 3x
+// go test ./models/toymodel -run '^$' -bench GuidedStep -benchtime 3x
 func BenchmarkGuidedStep(b *testing.B) {
 	p, err := neti.LoadPipeline(model.Dir(), neti.LoadOptions{})
 	require.NoError(b, err)
@@ -42,7 +42,7 @@ func BenchmarkGuidedStep(b *testing.B) {
 // BenchmarkTrainStep times NeTI optimizer steps (toyworld.ToyPreset: batch 2, no accumulation) on this
 // model with four rendered images, measured between the OnStep calls after the first step; the first
 // step, from the call of TrainConcept (encoding the images, building and compiling the graphs) is reported
-// apart as s/firststep. Run: go test ./models/toyworld -run '^$' -bench TrainStep -benchtime 1x
+// apart as s/firststep. Run: go test ./models/toymodel -run '^$' -bench TrainStep -benchtime 1x
 func BenchmarkTrainStep(b *testing.B) {
 	p, err := neti.LoadPipeline(model.Dir(), neti.LoadOptions{})
 	require.NoError(b, err)
@@ -83,7 +83,7 @@ func BenchmarkTrainStep(b *testing.B) {
 // concept call computes all 20 × 16 (t, ℓ) conditionings), with new seeds. It reports the ratio of the
 // summed times (the target: ≤ 1.1), the plain image's time, and the first two calls of each kind
 // (graph building and compilation included) as s/first-calls. Run:
-// go test ./models/toyworld -run '^$' -bench ConceptGeneration -benchtime 5x
+// go test ./models/toymodel -run '^$' -bench ConceptGeneration -benchtime 5x
 func BenchmarkConceptGeneration(b *testing.B) {
 	p, err := neti.LoadPipeline(model.Dir(), neti.LoadOptions{})
 	require.NoError(b, err)

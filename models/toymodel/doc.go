@@ -1,11 +1,11 @@
-// Package toyworld holds neti's built-in toy-world model: a small Stable-Diffusion-family text-to-image
+// Package toymodel holds neti's built-in toy-world model: a small Stable-Diffusion-family text-to-image
 // model in diffusers format (this folder), trained by tools/toyworld on scenes rendered by the toyworld
 // package. Dir is the folder to pass to neti.LoadPipeline; README.md is the model card.
 //
 // The model's files (model_index.json and the scheduler, text_encoder, tokenizer, unet and vae folders,
 // a few MB) are embedded in every program that imports this package, so the model is found from any build:
 // inside a clone, from the module cache, and in a binary built with -trimpath or copied to another machine.
-package toyworld
+package toymodel
 
 // Sampling settings the model card's measurements use.
 const (

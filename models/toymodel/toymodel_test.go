@@ -1,4 +1,4 @@
-package toyworld_test
+package toymodel_test
 
 import (
 	stdcontext "context"
@@ -15,7 +15,7 @@ import (
 	"github.com/org/neti"
 	"github.com/org/neti/clip"
 	"github.com/org/neti/internal/tensortest"
-	model "github.com/org/neti/models/toyworld"
+	model "github.com/org/neti/models/toymodel"
 	"github.com/org/neti/toyworld"
 )
 

@@ -1,6 +1,6 @@
 //go:build slow
 
-package toyworld_test
+package toymodel_test
 
 import (
 	stdcontext "context"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/neti"
-	model "github.com/org/neti/models/toyworld"
+	model "github.com/org/neti/models/toymodel"
 	"github.com/org/neti/toyworld"
 )
 

@@ -180,7 +180,7 @@ func SceneForCaption(caption string, rng *rand.Rand) (Scene, error) {
 // HeldOutFinePrompts returns two prompts per held-out triple that name every fine attribute, the values
 // cycled so that each word is asked for in several prompts: medium or large objects (so that a mark
 // fits), a pattern other than plain (so that it has a tone and a scale), no outline colour equal to the
-// background and a mark colour at least 40 (Lab) from the object's.
+// background's or the object's (nor dark with black) and a mark colour at least 40 (Lab) from the object's.
 func HeldOutFinePrompts() []Prompt {
 	var out []Prompt
 	k := 0
@@ -192,9 +192,13 @@ func HeldOutFinePrompts() []Prompt {
 				f.Hue = Hues[k%2]
 			}
 			f.Shade = Shades[(k/2)%2]
-			f.Outline = Outlines[k%4]
-			if f.Outline == t[2] || (f.Outline == "dark" && t[1] == "black") {
-				f.Outline = Outlines[(k+1)%4]
+			// An outline must show: not the background's colour, nor the object's (dark on a black object is
+			// black; on a black background, the object's soft edge).
+			invisible := func(o string) bool {
+				return o == t[2] || o == t[1] || (o == "dark" && (t[1] == "black" || t[2] == "black"))
+			}
+			for d := 0; d == 0 || invisible(f.Outline); d++ {
+				f.Outline = Outlines[(k+d)%4]
 			}
 			if f.Outline != "none" {
 				f.OutlineWidth = OutlineWidths[(k/4)%2]

@@ -60,6 +60,8 @@ func TestRandomSceneRanges(t *testing.T) {
 		bg := s.BackgroundRGB().Lab()
 		if f.Outline != "none" {
 			assert.GreaterOrEqual(t, DeltaE(s.OutlineRGB().Lab(), bg), float64(minContrast), "scene %d: outline too close to the background", i)
+			obj, bgf := jittered(s.Color, f.ColorJitter), jittered(s.Background, f.BackgroundJitter)
+			assert.GreaterOrEqual(t, offBlend(s.OutlineRGB().f(), obj, bgf), float64(minInnerContrast), "scene %d: outline too close to the object or its blend with the background", i)
 		}
 		note("shape", s.Shape)
 		note("color", s.Color)

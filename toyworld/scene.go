@@ -124,9 +124,25 @@ const minMarkRadius = 5.5
 // pattern colours, so that segmentation sees the whole object.
 const minContrast = 25
 
+// minInnerContrast is the smallest Lab distance RandomScene allows between the object colour and its
+// outline or pattern colour, so that neither vanishes into the object (for outlines: into any blend of
+// object and background, offBlend).
+const minInnerContrast = 20
+
+// offBlend is the Lab distance from c to the nearest blend of a and b (sRGB mixes in 5 % steps, as
+// anti-aliasing averages them): how far c stands from every edge pixel between a and b.
+func offBlend(c, a, b rgbF) float64 {
+	lab, d := c.lab(), math.Inf(1)
+	for i := 0; i <= 20; i++ {
+		d = math.Min(d, DeltaE(lab, a.mix(b, float64(i)/20).lab()))
+	}
+	return d
+}
+
 // RandomScene draws a scene: every coarse attribute uniformly (the background among the colours other than
 // the object's) and every fine attribute uniformly in its documented range, with outline and pattern colours
-// kept at least minContrast (Lab) away from the background.
+// kept at least minContrast (Lab) away from the background and outlines minInnerContrast from the object and
+// its blends with the background (offBlend).
 func RandomScene(rng *rand.Rand) Scene {
 	pick := func(set []string) string { return set[rng.IntN(len(set))] }
 	u := func(lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
@@ -142,11 +158,15 @@ func RandomScene(rng *rand.Rand) Scene {
 	f.Rotation = u(-20, 20)
 	f.Scale = u(0.95, 1.05)
 	f.DX, f.DY = u(-1.2, 1.2), u(-1.2, 1.2)
-	obj, bg := jittered(s.Color, f.ColorJitter), jittered(s.Background, f.BackgroundJitter).lab()
+	obj, bgRGB := jittered(s.Color, f.ColorJitter), jittered(s.Background, f.BackgroundJitter)
+	bg := bgRGB.lab()
 	far := func(c rgbF) bool { return DeltaE(c.lab(), bg) >= minContrast }
+	// An outline must show against the background, the object and every anti-aliased blend of the two
+	// (a black outline on a black object is no outline, a dark one on a black background reads as the
+	// object's soft edge).
 	outlines := []string{"none"}
 	for _, o := range []string{"black", "white", "dark"} {
-		if far(outlineColor(obj, o)) {
+		if c := outlineColor(obj, o); far(c) && offBlend(c, obj, bgRGB) >= minInnerContrast {
 			outlines = append(outlines, o)
 		}
 	}
@@ -180,7 +200,7 @@ func RandomScene(rng *rand.Rand) Scene {
 	var tones []float64
 	for _, sign := range []float64{-1, 1} {
 		t := sign * u(0.35, 0.5)
-		if far(patternColor(obj, t)) && DeltaE(patternColor(obj, t).lab(), obj.lab()) >= 20 {
+		if far(patternColor(obj, t)) && DeltaE(patternColor(obj, t).lab(), obj.lab()) >= minInnerContrast {
 			tones = append(tones, t)
 		}
 	}

@@ -154,6 +154,12 @@ type Summary struct {
 	// null and 0 for a truncation.
 	StepsTo []*float64 `json:"steps_to"`
 	Reached []int      `json:"reached"`
+	// EqualTimeFidelity is the mean over the concepts of the fidelity at equal wall time: per concept,
+	// the curve point at the last step trained within the fastest run's TrainSeconds (step × SecondsPerStep);
+	// EqualTimeStep is the mean of those steps. For the full mapper only; absent when no concept has such
+	// a point. Curve points are the reconstruction prompt's images, like Fidelity.
+	EqualTimeFidelity *float64 `json:"equal_time_fidelity,omitempty"`
+	EqualTimeStep     *float64 `json:"equal_time_step,omitempty"`
 }
 
 // Report is Run's result, JSON-serialisable: the bench.json that "neti bench" writes.

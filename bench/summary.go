@@ -52,7 +52,7 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 			if tr > 0 {
 				s.Label = fmt.Sprintf("%s@%d", m, tr)
 			}
-			var fid, edit, ctxFid, secs, gap, gapWords []float64
+			var fid, edit, ctxFid, secs, gap, gapWords, eqFid, eqStep []float64
 			var fidImages, editImages, ctxFidImages []float64 // every image's score, for the standard errors
 			stepSums := make([]float64, levels)
 			for _, bc := range concepts {
@@ -80,6 +80,9 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 						}
 					}
 					secs = append(secs, r.TrainSeconds)
+					if p, ok := equalTimePoint(bc.Runs, r); ok && tr == 0 {
+						eqFid, eqStep = append(eqFid, p.Fidelity), append(eqStep, float64(p.Step))
+					}
 					for k, st := range r.StepsTo {
 						if st != nil && tr == 0 {
 							stepSums[k] += float64(*st)
@@ -98,6 +101,10 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 			if len(gapWords) > 0 {
 				g := mean(gapWords)
 				s.GapClosedFromWords = &g
+			}
+			if len(eqFid) > 0 {
+				f, st := mean(eqFid), mean(eqStep)
+				s.EqualTimeFidelity, s.EqualTimeStep = &f, &st
 			}
 			for k := range levels {
 				if s.Reached[k] > 0 {

@@ -48,3 +48,40 @@ func TestSummarizeStandardErrors(t *testing.T) {
 	assert.Equal(t, 0.0, trunc.FidelitySE, "identical images: no spread")
 	assert.Equal(t, 0.0, trunc.EditabilitySE)
 }
+
+// TestEqualTime: at equal wall time each run is read at the last curve step within the fastest run's
+// training time; the summary averages those points over the concepts, for the full mapper only.
+func TestEqualTime(t *testing.T) {
+	curve := func(f ...float64) []Point {
+		var c []Point
+		for i, v := range f {
+			c = append(c, Point{Step: 50 * (i + 1), Fidelity: v})
+		}
+		return c
+	}
+	fast := MethodResult{Method: TI, TrainSeconds: 100, SecondsPerStep: 0.5, Curve: curve(0.1, 0.2, 0.3, 0.4),
+		Evals: []Eval{{Fidelity: 0.4}}}
+	slow := MethodResult{Method: NeTI, TrainSeconds: 200, SecondsPerStep: 1, Curve: curve(0.5, 0.6, 0.7, 0.8),
+		Evals: []Eval{{Fidelity: 0.8}, {Truncation: 8, Fidelity: 0.7}}}
+	p, ok := equalTimePoint([]MethodResult{fast, slow}, slow)
+	require.True(t, ok)
+	assert.Equal(t, Point{Step: 100, Fidelity: 0.6}, p, "100 s buy the slow run 100 steps")
+	p, ok = equalTimePoint([]MethodResult{fast, slow}, fast)
+	require.True(t, ok)
+	assert.Equal(t, Point{Step: 200, Fidelity: 0.4}, p, "the fastest run is read at its end")
+	tooSlow := slow
+	tooSlow.SecondsPerStep = 3
+	_, ok = equalTimePoint([]MethodResult{fast, tooSlow}, tooSlow)
+	assert.False(t, ok, "no point within 100 s at 3 s a step")
+
+	concepts := []ConceptResult{{Runs: []MethodResult{fast, slow}}, {Runs: []MethodResult{fast, tooSlow}}}
+	s := summarize(concepts, []string{NeTI, TI}, 0)
+	require.Len(t, s, 3)
+	require.Equal(t, "neti", s[0].Label)
+	require.NotNil(t, s[0].EqualTimeFidelity)
+	assert.InDelta(t, 0.6, *s[0].EqualTimeFidelity, 1e-12, "only the concept with a point counts")
+	assert.InDelta(t, 100, *s[0].EqualTimeStep, 1e-12)
+	assert.Nil(t, s[1].EqualTimeFidelity, "a truncation has no curve of its own")
+	require.NotNil(t, s[2].EqualTimeFidelity)
+	assert.InDelta(t, 0.4, *s[2].EqualTimeFidelity, 1e-12)
+}

@@ -160,7 +160,7 @@ func mergeBench(files []string, dir string, stdout io.Writer) error {
 
 // printBenchSummary writes the summary as a table: one row per method and truncation, means ± their
 // standard errors over the images, with the share of the floor→ceiling gap closed (from the word and
-// from the coarse words); then the references' rows.
+// from the coarse words) and the fidelity at equal wall time; then the references' rows.
 func printBenchSummary(w io.Writer, r *bench.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	gap := func(g *float64) string {
@@ -169,7 +169,7 @@ func printBenchSummary(w io.Writer, r *bench.Report) {
 		}
 		return fmt.Sprintf("%.2f", *g)
 	}
-	head := "method\tfidelity\tgap closed (word, words)\teditability\tfidelity in context\ttrain s/concept\t"
+	head := "method\tfidelity\tgap closed (word, words)\teditability\tfidelity in context\ttrain s/concept\tfidelity at equal time (step)\t"
 	for _, l := range r.Levels {
 		head += fmt.Sprintf("steps to %.0f%%\t", 100*l)
 	}
@@ -177,6 +177,11 @@ func printBenchSummary(w io.Writer, r *bench.Report) {
 	for _, s := range r.Summary {
 		row := fmt.Sprintf("%s\t%.3f ± %.3f\t%s, %s\t%.3f ± %.3f\t%.3f ± %.3f\t%.1f\t", s.Label, s.Fidelity, s.FidelitySE,
 			gap(s.GapClosed), gap(s.GapClosedFromWords), s.Editability, s.EditabilitySE, s.ContextFidelity, s.ContextFidelitySE, s.TrainSeconds)
+		if s.EqualTimeFidelity != nil {
+			row += fmt.Sprintf("%.3f (%.0f)\t", *s.EqualTimeFidelity, *s.EqualTimeStep)
+		} else {
+			row += "–\t"
+		}
 		for k, st := range s.StepsTo {
 			switch {
 			case s.Truncation > 0:
@@ -191,7 +196,7 @@ func printBenchSummary(w io.Writer, r *bench.Report) {
 	}
 	for _, kind := range bench.ReferenceKinds {
 		if ref, ok := r.References[kind]; ok {
-			fmt.Fprintf(tw, "reference: %s\t%.3f ± %.3f\t\t\t\t\t\n", kind, ref.Fidelity, ref.FidelitySE)
+			fmt.Fprintf(tw, "reference: %s\t%.3f ± %.3f\t\t\t\t\t\t\n", kind, ref.Fidelity, ref.FidelitySE)
 		}
 	}
 	_ = tw.Flush()

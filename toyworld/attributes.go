@@ -98,3 +98,21 @@ func (a Attributes) Valid() bool {
 		ok(f.Mark, Marks) && ok(f.MarkColor, MarkColors) && ok(f.Tilt, Tilts) && ok(f.TiltAmount, TiltAmounts) &&
 		ok(f.PatternTone, PatternTones) && ok(f.PatternScale, PatternScales)
 }
+
+// Agreement returns, for every attribute that requested names (its non-empty fields, by their JSON names:
+// "shape", …, "background", then the fine "hue", …, "pattern_scale"), whether got names the same word.
+func Agreement(requested, got Attributes) map[string]bool {
+	out := map[string]bool{}
+	gc, gf := got.fields(), got.Fine.fields()
+	for i, f := range requested.fields() {
+		if *f.v != "" {
+			out[f.name] = *gc[i].v == *f.v
+		}
+	}
+	for i, f := range requested.Fine.fields() {
+		if *f.v != "" {
+			out[f.name] = *gf[i].v == *f.v
+		}
+	}
+	return out
+}

@@ -100,3 +100,11 @@ func TestSceneForCaption(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, s.Color, s.Background)
 }
+
+// TestAgreement: only the requested attributes are scored, coarse and fine, each by equality.
+func TestAgreement(t *testing.T) {
+	req := Attributes{Shape: "star", Color: "red", Fine: FineWords{Outline: "black", Tilt: "upright"}}
+	got := Attributes{Shape: "star", Color: "blue", Size: "large", Fine: FineWords{Outline: "black", Tilt: "clockwise", Hue: "warm"}}
+	assert.Equal(t, map[string]bool{"shape": true, "color": false, "outline": true, "tilt": false}, Agreement(req, got))
+	assert.Empty(t, Agreement(Attributes{}, got))
+}

@@ -27,31 +27,14 @@ type fineResult struct {
 type fineRates map[string][2]int
 
 func (r fineRates) add(requested, got toyworld.Attributes) {
-	check := func(name, want, have string) {
-		if want == "" {
-			return
-		}
+	for name, right := range toyworld.Agreement(requested, got) {
 		c := r[name]
 		c[1]++
-		if want == have {
+		if right {
 			c[0]++
 		}
 		r[name] = c
 	}
-	check("shape", requested.Shape, got.Shape)
-	check("color", requested.Color, got.Color)
-	check("background", requested.Background, got.Background)
-	rf, gf := requested.Fine, got.Fine
-	check("hue", rf.Hue, gf.Hue)
-	check("shade", rf.Shade, gf.Shade)
-	check("outline", rf.Outline, gf.Outline)
-	check("outline_width", rf.OutlineWidth, gf.OutlineWidth)
-	check("mark", rf.Mark, gf.Mark)
-	check("mark_color", rf.MarkColor, gf.MarkColor)
-	check("tilt", rf.Tilt, gf.Tilt)
-	check("tilt_amount", rf.TiltAmount, gf.TiltAmount)
-	check("pattern_tone", rf.PatternTone, gf.PatternTone)
-	check("pattern_scale", rf.PatternScale, gf.PatternScale)
 }
 
 func (r fineRates) rates() map[string]float64 {

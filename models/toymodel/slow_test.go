@@ -5,6 +5,9 @@ package toymodel_test
 import (
 	stdcontext "context"
 	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,4 +90,79 @@ func TestVAEKeepsAttributes(t *testing.T) {
 	rate := float64(kept) / float64(readable)
 	t.Logf("of %d scenes read right when rendered, %d (%.3f) are read right after the VAE", readable, kept, rate)
 	assert.GreaterOrEqual(t, rate, VAEBar)
+}
+
+// FineBar is the bar for fine attributes: every fine word of a held-out prompt drawn as asked
+// (toyworld.ClassifyFine) in at least 80 % of the images. The committed model reaches it for the hue only
+// (model card); the test reports which attributes do.
+const FineBar = 0.8
+
+// fineSteers are the fine attributes whose words the committed model follows: drawn as asked more often
+// with the word than without it, by more than two standard errors of the difference in the model card's
+// measurement. The other fine words (mark, mark colour, outline width, pattern tone and scale, tilt) do not
+// steer it that clearly yet.
+var fineSteers = []string{"hue", "shade", "outline"}
+
+// TestFinePromptFollowing is the model card's fine measurement: every toyworld.HeldOutFinePrompts prompt
+// (every fine attribute named) and the same prompt without its fine words, seeds 0–3. It asserts that the
+// fineSteers words steer the model by more than two standard errors, and logs every attribute's rates
+// and whether it reaches FineBar.
+func TestFinePromptFollowing(t *testing.T) {
+	asked, unasked := fineFollowing(t, []uint64{0, 1, 2, 3})
+	names := make([]string, 0, len(asked))
+	for k := range asked {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	rate := func(c [2]int) float64 { return float64(c[0]) / float64(c[1]) }
+	for _, k := range names {
+		a, u := rate(asked[k]), rate(unasked[k])
+		t.Logf("%-14s asked %.3f  unasked %.3f  (%d images)  at the %.1f bar: %v", k, a, u, asked[k][1], FineBar, a >= FineBar)
+	}
+	for _, k := range fineSteers {
+		require.Contains(t, asked, k)
+		a, u := rate(asked[k]), rate(unasked[k])
+		se := math.Sqrt(a*(1-a)/float64(asked[k][1]) + u*(1-u)/float64(unasked[k][1]))
+		assert.Greater(t, a-u, 2*se, "%s: the fine word does not steer (asked %.3f, unasked %.3f)", k, a, u)
+	}
+}
+
+// fineFollowing generates every toyworld.HeldOutFinePrompts prompt, and the same prompt without its fine
+// words, with the given seeds, and returns per attribute (coarse and fine) how often ClassifyFine reads
+// the requested word: asked (the full prompt) and unasked (the coarse prompt, the rate the words must beat).
+func fineFollowing(t *testing.T, seeds []uint64) (asked, unasked map[string][2]int) {
+	p, err := neti.LoadPipeline(model.Dir(), neti.LoadOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	asked, unasked = map[string][2]int{}, map[string][2]int{}
+	for i, pr := range toyworld.HeldOutFinePrompts() {
+		coarse := pr.Requested
+		coarse.Fine = toyworld.FineWords{}
+		coarseText := toyworld.Describe(coarse, rand.New(rand.NewPCG(uint64(i), 17)))
+		for _, seed := range seeds {
+			for _, run := range []struct {
+				text   string
+				counts map[string][2]int
+			}{{pr.Text, asked}, {coarseText, unasked}} {
+				imgs, err := p.Generate(stdcontext.Background(), run.text, neti.GenerateOptions{
+					Steps: model.Steps, GuidanceScale: model.GuidanceScale, Seed: seed,
+				})
+				require.NoError(t, err, run.text)
+				countWords(run.counts, pr.Requested, toyworld.ClassifyFine(imgs[0]))
+			}
+		}
+	}
+	return asked, unasked
+}
+
+// countWords adds, for every attribute requested names, whether got names the same word.
+func countWords(counts map[string][2]int, requested, got toyworld.Attributes) {
+	for name, right := range toyworld.Agreement(requested, got) {
+		c := counts[name]
+		c[1]++
+		if right {
+			c[0]++
+		}
+		counts[name] = c
+	}
 }

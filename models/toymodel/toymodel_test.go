@@ -43,8 +43,7 @@ func TestTokenizerMatchesTransformers(t *testing.T) {
 		want := tensors.MustCopyFlatData[int32](ref[fmt.Sprintf("p%d.ids", k)])
 		assert.Equal(t, want, tok.Encode(p), "prompt %q", p)
 	}
-	// This model was trained on coarse captions (v1): its tokenizer has the coarse words only.
-	for _, w := range toyworld.CoarseVocabulary() {
+	for _, w := range toyworld.Vocabulary() {
 		ids := tok.Encode(w)
 		assert.Equal(t, tok.EOS(), ids[2], "word %q: expected [BOS, word, EOS, ...], got %v", w, ids[:4])
 	}

@@ -116,3 +116,28 @@ func Agreement(requested, got Attributes) map[string]bool {
 	}
 	return out
 }
+
+// Tally counts, per attribute name (Agreement's), the images that show it as requested ([0]) out of the
+// images whose request names it ([1]).
+type Tally map[string][2]int
+
+// Add counts one image: Agreement(requested, got).
+func (t Tally) Add(requested, got Attributes) {
+	for name, right := range Agreement(requested, got) {
+		c := t[name]
+		c[1]++
+		if right {
+			c[0]++
+		}
+		t[name] = c
+	}
+}
+
+// Rates returns each attribute's fraction of images that show it as requested.
+func (t Tally) Rates() map[string]float64 {
+	out := map[string]float64{}
+	for k, c := range t {
+		out[k] = float64(c[0]) / float64(c[1])
+	}
+	return out
+}

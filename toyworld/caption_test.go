@@ -108,3 +108,14 @@ func TestAgreement(t *testing.T) {
 	assert.Equal(t, map[string]bool{"shape": true, "color": false, "outline": true, "tilt": false}, Agreement(req, got))
 	assert.Empty(t, Agreement(Attributes{}, got))
 }
+
+// TestTally: per attribute, the images showing it as requested out of those asking for it.
+func TestTally(t *testing.T) {
+	tl := Tally{}
+	req := Attributes{Shape: "star", Fine: FineWords{Tilt: "upright"}}
+	tl.Add(req, Attributes{Shape: "star", Fine: FineWords{Tilt: "upright"}})
+	tl.Add(req, Attributes{Shape: "moon", Fine: FineWords{Tilt: "upright"}})
+	tl.Add(Attributes{Color: "red"}, Attributes{Color: "red"})
+	assert.Equal(t, Tally{"shape": {1, 2}, "tilt": {2, 2}, "color": {1, 1}}, tl)
+	assert.Equal(t, map[string]float64{"shape": 0.5, "tilt": 1, "color": 1}, tl.Rates())
+}

@@ -114,14 +114,14 @@ func TestFinePromptFollowing(t *testing.T) {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	rate := func(c [2]int) float64 { return float64(c[0]) / float64(c[1]) }
+	ar, ur := asked.Rates(), unasked.Rates()
 	for _, k := range names {
-		a, u := rate(asked[k]), rate(unasked[k])
+		a, u := ar[k], ur[k]
 		t.Logf("%-14s asked %.3f  unasked %.3f  (%d images)  at the %.1f bar: %v", k, a, u, asked[k][1], FineBar, a >= FineBar)
 	}
 	for _, k := range fineSteers {
 		require.Contains(t, asked, k)
-		a, u := rate(asked[k]), rate(unasked[k])
+		a, u := ar[k], ur[k]
 		se := math.Sqrt(a*(1-a)/float64(asked[k][1]) + u*(1-u)/float64(unasked[k][1]))
 		assert.Greater(t, a-u, 2*se, "%s: the fine word does not steer (asked %.3f, unasked %.3f)", k, a, u)
 	}
@@ -130,11 +130,11 @@ func TestFinePromptFollowing(t *testing.T) {
 // fineFollowing generates every toyworld.HeldOutFinePrompts prompt, and the same prompt without its fine
 // words, with the given seeds, and returns per attribute (coarse and fine) how often ClassifyFine reads
 // the requested word: asked (the full prompt) and unasked (the coarse prompt, the rate the words must beat).
-func fineFollowing(t *testing.T, seeds []uint64) (asked, unasked map[string][2]int) {
+func fineFollowing(t *testing.T, seeds []uint64) (asked, unasked toyworld.Tally) {
 	p, err := neti.LoadPipeline(model.Dir(), neti.LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
-	asked, unasked = map[string][2]int{}, map[string][2]int{}
+	asked, unasked = toyworld.Tally{}, toyworld.Tally{}
 	for i, pr := range toyworld.HeldOutFinePrompts() {
 		coarse := pr.Requested
 		coarse.Fine = toyworld.FineWords{}
@@ -142,27 +142,15 @@ func fineFollowing(t *testing.T, seeds []uint64) (asked, unasked map[string][2]i
 		for _, seed := range seeds {
 			for _, run := range []struct {
 				text   string
-				counts map[string][2]int
+				counts toyworld.Tally
 			}{{pr.Text, asked}, {coarseText, unasked}} {
 				imgs, err := p.Generate(stdcontext.Background(), run.text, neti.GenerateOptions{
 					Steps: model.Steps, GuidanceScale: model.GuidanceScale, Seed: seed,
 				})
 				require.NoError(t, err, run.text)
-				countWords(run.counts, pr.Requested, toyworld.ClassifyFine(imgs[0]))
+				run.counts.Add(pr.Requested, toyworld.ClassifyFine(imgs[0]))
 			}
 		}
 	}
 	return asked, unasked
-}
-
-// countWords adds, for every attribute requested names, whether got names the same word.
-func countWords(counts map[string][2]int, requested, got toyworld.Attributes) {
-	for name, right := range toyworld.Agreement(requested, got) {
-		c := counts[name]
-		c[1]++
-		if right {
-			c[0]++
-		}
-		counts[name] = c
-	}
 }

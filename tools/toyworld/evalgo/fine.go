@@ -23,28 +23,6 @@ type fineResult struct {
 	Got       toyworld.Attributes `json:"got"`
 }
 
-// fineRates counts, per requested attribute (coarse and fine), how often the classifier reads it.
-type fineRates map[string][2]int
-
-func (r fineRates) add(requested, got toyworld.Attributes) {
-	for name, right := range toyworld.Agreement(requested, got) {
-		c := r[name]
-		c[1]++
-		if right {
-			c[0]++
-		}
-		r[name] = c
-	}
-}
-
-func (r fineRates) rates() map[string]float64 {
-	out := map[string]float64{}
-	for k, c := range r {
-		out[k] = float64(c[0]) / float64(c[1])
-	}
-	return out
-}
-
 // runFine measures prompt following of fine attributes: every toyworld.HeldOutFinePrompts prompt with
 // seeds first..first+seeds-1, classified by toyworld.ClassifyFine; and the same prompt without its fine
 // words (the coarse prompt: how often the model draws each asked-for word unasked, the rate steering
@@ -61,7 +39,7 @@ func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly b
 	prompts := toyworld.HeldOutFinePrompts()
 	const side = 64
 	canvas := image.NewRGBA(image.Rect(0, 0, side*(2*seeds+2), side*len(prompts)))
-	generated, unasked, rendered, reconstructed := fineRates{}, fineRates{}, fineRates{}, fineRates{}
+	generated, unasked, rendered, reconstructed := toyworld.Tally{}, toyworld.Tally{}, toyworld.Tally{}, toyworld.Tally{}
 	var results []fineResult
 	start := time.Now()
 	for i, pr := range prompts {
@@ -74,8 +52,8 @@ func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly b
 		if err != nil {
 			return err
 		}
-		rendered.add(pr.Requested, toyworld.ClassifyFine(img))
-		reconstructed.add(pr.Requested, toyworld.ClassifyFine(rec[0]))
+		rendered.Add(pr.Requested, toyworld.ClassifyFine(img))
+		reconstructed.Add(pr.Requested, toyworld.ClassifyFine(rec[0]))
 		draw.Draw(canvas, image.Rect(0, i*side, side, (i+1)*side), img, image.Point{}, draw.Src)
 		draw.Draw(canvas, image.Rect(side, i*side, 2*side, (i+1)*side), rec[0], image.Point{}, draw.Src)
 		coarse := pr.Requested
@@ -93,9 +71,9 @@ func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly b
 				}
 				got := toyworld.ClassifyFine(imgs[0])
 				if j == 0 {
-					generated.add(pr.Requested, got)
+					generated.Add(pr.Requested, got)
 				} else {
-					unasked.add(pr.Requested, got)
+					unasked.Add(pr.Requested, got)
 				}
 				results = append(results, fineResult{text, seed, pr.Requested, got})
 				col := 2 + k + j*seeds
@@ -108,7 +86,7 @@ func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly b
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	g, u, rd, rc := generated.rates(), unasked.rates(), rendered.rates(), reconstructed.rates()
+	g, u, rd, rc := generated.Rates(), unasked.Rates(), rendered.Rates(), reconstructed.Rates()
 	fmt.Printf("%-14s %9s %9s %9s %9s\n", "attribute", "asked", "unasked", "rendered", "VAE")
 	for _, k := range names {
 		fmt.Printf("%-14s %9.3f %9.3f %9.3f %9.3f  (%d prompts × %d seeds)\n", k, g[k], u[k], rd[k], rc[k], rendered[k][1], seeds)

@@ -53,12 +53,12 @@ func measureReconstruction(dir, imagesDir string, n int, seed uint64, reportPath
 			recon = append(recon, img)
 		}
 	}
-	fineRendered, fineRecon := fineRates{}, fineRates{}
+	fineRendered, fineRecon := toyworld.Tally{}, toyworld.Tally{}
 	for i, ex := range examples {
 		want := ex.Scene.Attributes()
 		want.Fine = ex.Scene.FineWords()
-		fineRendered.add(want, toyworld.ClassifyFine(rendered[i]))
-		fineRecon.add(want, toyworld.ClassifyFine(recon[i]))
+		fineRendered.Add(want, toyworld.ClassifyFine(rendered[i]))
+		fineRecon.Add(want, toyworld.ClassifyFine(recon[i]))
 	}
 	counts := map[string]map[string]map[string]int{} // group → "rendered"/"reconstructed" → attribute → hits
 	sizes := map[string]int{}
@@ -100,7 +100,7 @@ func measureReconstruction(dir, imagesDir string, n int, seed uint64, reportPath
 	for _, g := range groups {
 		fmt.Printf("%-7s %4d images  rendered %v  reconstructed %v\n", g, out[g].Images, out[g].Rendered, out[g].Reconstructed)
 	}
-	fr, fc := fineRendered.rates(), fineRecon.rates()
+	fr, fc := fineRendered.Rates(), fineRecon.Rates()
 	names := make([]string, 0, len(fr))
 	for k := range fr {
 		names = append(names, k)

@@ -155,7 +155,8 @@ type Summary struct {
 	StepsTo []*float64 `json:"steps_to"`
 	Reached []int      `json:"reached"`
 	// EqualTimeFidelity is the mean over the concepts of the fidelity at equal wall time: per concept,
-	// the curve point at the last step trained within the fastest run's TrainSeconds (step × SecondsPerStep);
+	// the curve point at the last step trained within the fastest run's TrainSeconds (step × SecondsPerStep,
+	// 5 % slack for timing noise);
 	// EqualTimeStep is the mean of those steps. For the full mapper only; absent when no concept has such
 	// a point. Curve points are the reconstruction prompt's images, like Fidelity.
 	EqualTimeFidelity *float64 `json:"equal_time_fidelity,omitempty"`

@@ -73,6 +73,11 @@ func TestEqualTime(t *testing.T) {
 	tooSlow.SecondsPerStep = 3
 	_, ok = equalTimePoint([]MethodResult{fast, tooSlow}, tooSlow)
 	assert.False(t, ok, "no point within 100 s at 3 s a step")
+	nearly := slow
+	nearly.SecondsPerStep = 0.52 // 104 s for 200 steps: within timeSlack of 100 s
+	p, ok = equalTimePoint([]MethodResult{fast, nearly}, nearly)
+	require.True(t, ok)
+	assert.Equal(t, 200, p.Step, "4 %% over the budget counts as equal time")
 
 	concepts := []ConceptResult{{Runs: []MethodResult{fast, slow}}, {Runs: []MethodResult{fast, tooSlow}}}
 	s := summarize(concepts, []string{NeTI, TI}, 0)

@@ -13,6 +13,6 @@ export CGO_LDFLAGS
 scripts/pjrt-cpu.sh >/dev/null || echo "without XLA's CPU plugin, only the pure-Go backend can run the tests" >&2
 export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
 echo "backend: $GOMLX_BACKEND" >&2
-# On XLA the root package takes 17 minutes or more (v1 toy model; v2 longer), more than go test's default limit of
-# 10 per package; 60 leaves room on a loaded machine (a run beside a benchmark hit 40).
+# On XLA the root package takes 14 minutes on 2 idle cores (v2 toy model, 2026-12-03), more than go test's
+# default limit of 10 per package; 60 leaves room on a loaded machine (a run beside a benchmark hit 40).
 go test -timeout 60m "$@" ./...

@@ -41,6 +41,7 @@ func TestTrainOptionsDefaults(t *testing.T) {
 	toy = toy.withDefaults(64)
 	require.NoError(t, toy.validate(32))
 	assert.Equal(t, 200, toy.MaxTrainSteps)
+	assert.Zero(t, toy.FlipProb, "the toy preset trains without flips")
 	assert.InDelta(t, 5e-3, toy.effectiveLR(), 1e-15)
 
 	bad := TrainOptions{Placeholder: "<x>", FlipProb: 1.5}.withDefaults(64)

@@ -1,6 +1,10 @@
 package bench
 
-import "time"
+import (
+	"time"
+
+	"github.com/org/neti"
+)
 
 // Point is one point of a fidelity curve: the mean reconstruction fidelity after Step training steps.
 type Point struct {
@@ -89,6 +93,8 @@ type Reference struct {
 type MethodResult struct {
 	// Method is one of Methods.
 	Method string `json:"method"`
+	// Train are the training options the run used (before the library's defaults fill zero fields).
+	Train neti.TrainOptions `json:"train"`
 	// TrainSeconds is the wall time of neti.TrainConcept (loading and encoding the images, compiling, the
 	// optimizer steps) without the curve's evaluations; SecondsPerStep is TrainSeconds / steps.
 	TrainSeconds   float64 `json:"train_seconds"`

@@ -138,6 +138,7 @@ func (b *bencher) method(ctx context.Context, c toyworld.Concept, dir string, pr
 	b.run++
 	run := MethodResult{Method: method}
 	o := trainOptions(b.opts, c, method)
+	run.Train = o
 	recon := prompts[:1]
 	var evalTime time.Duration
 	o.OnValidate = func(step int, snap *neti.Concept, _ []*image.RGBA) error {

@@ -124,6 +124,8 @@ func TestRunTiny(t *testing.T) {
 	in01 := func(name string, v float64) { assert.True(t, v >= 0 && v <= 1, "%s = %g: expected [0, 1]", name, v) }
 	for _, r := range bc.Runs {
 		assert.Greater(t, r.TrainSeconds, 0.0, r.Method)
+		assert.Equal(t, [2]int{1, 32}, [2]int{r.Train.BatchSize, r.Train.Resolution}, "%s: the options it trained with", r.Method)
+		assert.Equal(t, string(r.Method), string(r.Train.Method), r.Method)
 		assert.InDelta(t, r.TrainSeconds/2, r.SecondsPerStep, 1e-12, r.Method)
 		require.Len(t, r.Curve, 2, r.Method)
 		assert.Equal(t, []int{1, 2}, []int{r.Curve[0].Step, r.Curve[1].Step}, r.Method)

@@ -179,8 +179,8 @@ func SceneForCaption(caption string, rng *rand.Rand) (Scene, error) {
 
 // HeldOutFinePrompts returns two prompts per held-out triple that name every fine attribute, the values
 // cycled so that each word is asked for in several prompts: medium or large objects (so that a mark
-// fits), a pattern other than plain (so that it has a tone and a scale), no outline colour equal to the
-// background's or the object's (nor dark with black) and a mark colour at least 40 (Lab) from the object's.
+// fits), a pattern other than plain (so that it has a tone and a scale), only outlines that show (RandomScene's
+// rule on the colours the prompt's words draw) and a mark colour at least 40 (Lab) from the object's.
 func HeldOutFinePrompts() []Prompt {
 	var out []Prompt
 	k := 0
@@ -192,11 +192,11 @@ func HeldOutFinePrompts() []Prompt {
 				f.Hue = Hues[k%2]
 			}
 			f.Shade = Shades[(k/2)%2]
-			// An outline must show: not the background's colour, nor the object's (dark on a black object is
-			// black; on a black background, the object's soft edge).
-			invisible := func(o string) bool {
-				return o == t[2] || o == t[1] || (o == "dark" && (t[1] == "black" || t[2] == "black"))
-			}
+			// An outline must show, by RandomScene's rule (outlineShows) on the colours these words draw.
+			colors := Scene{Shape: t[0], Color: t[1], Background: t[2]}
+			applyFine(&colors, FineWords{Hue: f.Hue, Shade: f.Shade})
+			obj, bg := jittered(t[1], colors.Fine.ColorJitter), jittered(t[2], HSLJitter{})
+			invisible := func(o string) bool { return o != "none" && !outlineShows(o, obj, bg) }
 			for d := 0; d == 0 || invisible(f.Outline); d++ {
 				f.Outline = Outlines[(k+d)%4]
 			}

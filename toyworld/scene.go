@@ -139,6 +139,14 @@ func offBlend(c, a, b rgbF) float64 {
 	return d
 }
 
+// outlineShows reports whether an outline (an Outlines word other than "none") of an object of colour obj
+// on a background bg can be seen: at least minContrast (Lab) from the background and minInnerContrast from
+// the object and every anti-aliased blend of the two (offBlend).
+func outlineShows(outline string, obj, bg rgbF) bool {
+	c := outlineColor(obj, outline)
+	return DeltaE(c.lab(), bg.lab()) >= minContrast && offBlend(c, obj, bg) >= minInnerContrast
+}
+
 // RandomScene draws a scene: every coarse attribute uniformly (the background among the colours other than
 // the object's) and every fine attribute uniformly in its documented range, with outline and pattern colours
 // kept at least minContrast (Lab) away from the background and outlines minInnerContrast from the object and
@@ -166,7 +174,7 @@ func RandomScene(rng *rand.Rand) Scene {
 	// object's soft edge).
 	outlines := []string{"none"}
 	for _, o := range []string{"black", "white", "dark"} {
-		if c := outlineColor(obj, o); far(c) && offBlend(c, obj, bgRGB) >= minInnerContrast {
+		if outlineShows(o, obj, bgRGB) {
 			outlines = append(outlines, o)
 		}
 	}

@@ -36,7 +36,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	resolution := fs.Int("resolution", 0, "training image size (default: the model's)")
 	batch := fs.Int("train_batch_size", 0, "training batch size (default: neti.ToyPreset's, 2)")
 	lr := fs.Float64("learning_rate", 0, "training learning rate (default: neti.ToyPreset's)")
-	noFlip := fs.Bool("no_flip", false, "train without horizontal flips (a toy concept's tilt is part of its identity)")
+	randomFlip := fs.Bool("random_flip", false, "train with horizontal flips (default off, as neti.ToyPreset: a toy concept's tilt is part of its identity)")
 	noNested := fs.Bool("no_nested_dropout", false, "train NeTI without nested dropout")
 	normalize := fs.String("normalize_output", "", `NeTI mapper output normalisation: "word" (default) or "concat"`)
 	seed := fs.Uint64("seed", 0, "training seed of every run and first evaluation seed")
@@ -84,7 +84,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *lr > 0 {
 			o.LearningRate = *lr
 		}
-		o.NoFlip = o.NoFlip || *noFlip
+		if *randomFlip {
+			o.NoFlip = false
+		}
 		if o.Method == neti.MethodNeTI {
 			o.NoNestedDropout = o.NoNestedDropout || *noNested
 			o.Normalize = neti.NormalizeMode(*normalize)

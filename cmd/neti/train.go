@@ -28,6 +28,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	property := fs.String("learnable_property", "", "caption templates: "+joinValues(neti.TemplateSets, ", ")+
 		" (default "+string(neti.TemplatesObject)+", or the preset's: "+string(neti.ToyPreset().Templates)+")")
 	resolution := fs.Int("resolution", 0, "training image size in pixels (default: the model's, 512 for SD 1.x)")
+	randomFlip := fs.Bool("random_flip", true, "flip training images horizontally at random (default on; off with --preset toy: a toy concept's tilt is part of it)")
 	centerCrop := fs.Bool("center_crop", true, "centre-crop images to a square (false squashes them as the original NeTI)")
 	steps := fs.Int("max_train_steps", 0, "optimizer steps (default 1000, or the preset's)")
 	lr := fs.Float64("learning_rate", 0, "base learning rate (default 1e-3, or the preset's)")
@@ -99,6 +100,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	opts.Placeholder, opts.SuperCategory, opts.Method, opts.NoBypass = *placeholder, *initializer, neti.Method(*method), *noBypass
 	opts.Resolution, opts.Squash, opts.Seed = *resolution, !*centerCrop, *seed
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "random_flip" {
+			opts.NoFlip = !*randomFlip
+		}
+	})
 	if *property != "" {
 		opts.Templates = neti.Templates(*property)
 	}

@@ -19,6 +19,7 @@ func (b *bencher) references(ctx context.Context, c toyworld.Concept) (map[strin
 	out := map[string]Reference{}
 	for _, r := range []struct{ kind, prompt string }{{RefSuperCategory, super}, {RefWords, words}, {RefDescription, desc}} {
 		var scores []float64
+		var parts []toyworld.FidelityParts
 		for j := range b.opts.Seeds {
 			imgs, err := b.p.Generate(ctx, r.prompt, neti.GenerateOptions{Steps: b.opts.SampleSteps, Seed: b.opts.Seed + uint64(j)})
 			var unknown *neti.UnknownWordsError
@@ -29,10 +30,12 @@ func (b *bencher) references(ctx context.Context, c toyworld.Concept) (map[strin
 			if err != nil {
 				return nil, fmt.Errorf("bench: reference %q of %s: %w", r.prompt, c.Name, err)
 			}
-			scores = append(scores, toyworld.Fidelity(imgs[0], c))
+			detail := toyworld.FidelityDetail(imgs[0], c)
+			scores, parts = append(scores, detail.Total), append(parts, detail)
 		}
 		if len(scores) > 0 {
-			out[r.kind] = Reference{Prompt: r.prompt, Fidelity: mean(scores), FidelitySE: standardError(scores), Images: len(scores)}
+			out[r.kind] = Reference{Prompt: r.prompt, Fidelity: mean(scores), FidelitySE: standardError(scores), Images: len(scores),
+				Parts: meanParts(parts)}
 		}
 	}
 	var train []image.Image
@@ -44,10 +47,12 @@ func (b *bencher) references(ctx context.Context, c toyworld.Concept) (map[strin
 		return nil, fmt.Errorf("bench: the VAE round trip of %s: %w", c.Name, err)
 	}
 	var scores []float64
+	var parts []toyworld.FidelityParts
 	for _, img := range rec {
-		scores = append(scores, toyworld.Fidelity(img, c))
+		detail := toyworld.FidelityDetail(img, c)
+		scores, parts = append(scores, detail.Total), append(parts, detail)
 	}
-	out[RefCeiling] = Reference{Fidelity: mean(scores), FidelitySE: standardError(scores), Images: len(scores)}
+	out[RefCeiling] = Reference{Fidelity: mean(scores), FidelitySE: standardError(scores), Images: len(scores), Parts: meanParts(parts)}
 	return out, nil
 }
 
@@ -69,6 +74,7 @@ func summarizeReferences(concepts []ConceptResult) map[string]Reference {
 	out := map[string]Reference{}
 	for _, kind := range ReferenceKinds {
 		var means []float64
+		var parts []toyworld.FidelityParts
 		var variance float64
 		images := 0
 		for _, bc := range concepts {
@@ -77,13 +83,20 @@ func summarizeReferences(concepts []ConceptResult) map[string]Reference {
 				continue
 			}
 			means = append(means, r.Fidelity)
+			if r.Parts != nil {
+				parts = append(parts, *r.Parts)
+			}
 			variance += r.FidelitySE * r.FidelitySE
 			images += r.Images
 		}
 		if len(means) == 0 {
 			continue
 		}
-		out[kind] = Reference{Fidelity: mean(means), FidelitySE: math.Sqrt(variance) / float64(len(means)), Images: images}
+		r := Reference{Fidelity: mean(means), FidelitySE: math.Sqrt(variance) / float64(len(means)), Images: images}
+		if len(parts) == len(means) {
+			r.Parts = meanParts(parts)
+		}
+		out[kind] = r
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/org/neti"
+	"github.com/org/neti/toyworld"
 )
 
 // Point is one point of a fidelity curve: the mean reconstruction fidelity after Step training steps.
@@ -43,8 +44,10 @@ type PromptScore struct {
 type Eval struct {
 	// Truncation is the number of hidden units kept; 0 is the full mapper.
 	Truncation int `json:"truncation"`
-	// Fidelity is the mean fidelity over the reconstruction prompt's images.
-	Fidelity float64 `json:"fidelity"`
+	// Fidelity is the mean fidelity over the reconstruction prompt's images; Parts the means of its
+	// components (toyworld.FidelityDetail) over the same images.
+	Fidelity float64                 `json:"fidelity"`
+	Parts    *toyworld.FidelityParts `json:"parts,omitempty"`
 	// Editability is the mean editability over the context prompts' images.
 	Editability float64 `json:"editability"`
 	// ContextFidelity is the mean fidelity over the context prompts' images (the concept kept in new
@@ -80,10 +83,12 @@ var ReferenceKinds = []string{RefSuperCategory, RefWords, RefDescription, RefCei
 type Reference struct {
 	// Prompt is the prompt's text; empty for the ceiling.
 	Prompt string `json:"prompt,omitempty"`
-	// Fidelity is the mean toyworld.Fidelity of the images, FidelitySE its standard error over them.
-	Fidelity   float64 `json:"fidelity"`
-	FidelitySE float64 `json:"fidelity_se"`
-	Images     int     `json:"images"`
+	// Fidelity is the mean toyworld.Fidelity of the images, FidelitySE its standard error over them, Parts
+	// the means of its components (toyworld.FidelityDetail).
+	Fidelity   float64                 `json:"fidelity"`
+	FidelitySE float64                 `json:"fidelity_se"`
+	Images     int                     `json:"images"`
+	Parts      *toyworld.FidelityParts `json:"parts,omitempty"`
 	// Skipped says why the reference was not measured (a prompt with words the model does not know:
 	// the v1 toy model has no fine words); the other fields are then zero.
 	Skipped string `json:"skipped,omitempty"`
@@ -140,6 +145,8 @@ type Summary struct {
 	Fidelity        float64 `json:"fidelity"`
 	Editability     float64 `json:"editability"`
 	ContextFidelity float64 `json:"context_fidelity"`
+	// Parts are the means over the concepts of Eval.Parts (absent if a concept lacks them).
+	Parts *toyworld.FidelityParts `json:"parts,omitempty"`
 	// FidelitySE, EditabilitySE and ContextFidelitySE are the standard errors of those means over the
 	// images they average (every concept's images pooled: sample standard deviation / √images). They count
 	// the sampler's noise between evaluation seeds, not the spread between training runs (one run per

@@ -209,6 +209,7 @@ func (b *bencher) evaluate(ctx context.Context, c toyworld.Concept, concept *net
 	e := Eval{Truncation: truncation}
 	total, done := len(prompts)*b.opts.Seeds, 0
 	var recon, ctxFid, edit []float64
+	var parts []toyworld.FidelityParts
 	for _, pr := range prompts {
 		score := PromptScore{Prompt: pr.Text}
 		for j := range b.opts.Seeds {
@@ -217,7 +218,11 @@ func (b *bencher) evaluate(ctx context.Context, c toyworld.Concept, concept *net
 			if err != nil {
 				return e, fmt.Errorf("bench: %s on %s, prompt %q: %w", method, c.Name, pr.Text, err)
 			}
-			score.Fidelity = append(score.Fidelity, toyworld.Fidelity(imgs[0], c))
+			detail := toyworld.FidelityDetail(imgs[0], c)
+			score.Fidelity = append(score.Fidelity, detail.Total)
+			if pr.Reconstruction {
+				parts = append(parts, detail)
+			}
 			if !pr.Reconstruction {
 				score.Editability = append(score.Editability, toyworld.Editability(imgs[0], pr.Requested))
 			}
@@ -234,6 +239,7 @@ func (b *bencher) evaluate(ctx context.Context, c toyworld.Concept, concept *net
 		e.Prompts = append(e.Prompts, score)
 	}
 	e.Fidelity, e.ContextFidelity, e.Editability = mean(recon), mean(ctxFid), mean(edit)
+	e.Parts = meanParts(parts)
 	e.Seconds = time.Since(start).Seconds()
 	return e, nil
 }

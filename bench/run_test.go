@@ -147,6 +147,9 @@ func TestRunTiny(t *testing.T) {
 			assert.Empty(t, e.Prompts[0].Editability, "the reconstruction prompt has no editability")
 			assert.Len(t, e.Prompts[1].Editability, 1)
 			assert.Equal(t, e.Prompts[0].MeanFidelity, e.Fidelity)
+			if assert.NotNil(t, e.Parts, r.Method) {
+				assert.InDelta(t, e.Fidelity, e.Parts.Total, 1e-12, "%s: the parts' total is the fidelity", r.Method)
+			}
 			assert.InDelta(t, (e.Prompts[1].MeanEditability+e.Prompts[2].MeanEditability)/2, e.Editability, 1e-12)
 		}
 	}
@@ -158,6 +161,10 @@ func TestRunTiny(t *testing.T) {
 		in01(kind, ref.Fidelity)
 		assert.Equal(t, ref.Fidelity, report.References[kind].Fidelity, "%s: one concept, the mean is its value", kind)
 		assert.Equal(t, ref.Images, report.References[kind].Images, kind)
+		if assert.NotNil(t, ref.Parts, kind) && assert.NotNil(t, report.References[kind].Parts, kind) {
+			assert.InDelta(t, ref.Fidelity, ref.Parts.Total, 1e-12, kind)
+			assert.Equal(t, *ref.Parts, *report.References[kind].Parts, "%s: one concept, the mean is its value", kind)
+		}
 	}
 	assert.Equal(t, 1, bc.References[RefWords].Images)
 	assert.NotEmpty(t, bc.References[RefDescription].Prompt)
@@ -175,6 +182,9 @@ func TestRunTiny(t *testing.T) {
 	}
 	assert.Equal(t, []string{"neti", "neti@4", "ti"}, labels)
 	assert.Equal(t, bc.Runs[0].Evals[1].Editability, report.Summary[1].Editability, "one concept: the mean is its value")
+	if assert.NotNil(t, report.Summary[0].Parts) {
+		assert.InDelta(t, bc.Runs[0].Evals[0].Parts.Shape, report.Summary[0].Parts.Shape, 1e-12, "one concept: the mean is its value")
+	}
 	assert.Equal(t, "tiny-sd1", filepath.Base(report.Model))
 	assert.NotEmpty(t, report.Backend)
 	assert.Greater(t, bc.Seconds, bc.Runs[0].TrainSeconds+bc.Runs[1].TrainSeconds, "training and evaluations")

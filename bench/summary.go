@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/org/neti/toyworld"
 )
 
 // mean is the mean of v, 0 for none.
@@ -16,6 +18,24 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
+}
+
+// meanParts is the component-wise mean of parts; nil for none.
+func meanParts(parts []toyworld.FidelityParts) *toyworld.FidelityParts {
+	if len(parts) == 0 {
+		return nil
+	}
+	var m toyworld.FidelityParts
+	n := float64(len(parts))
+	for _, p := range parts {
+		m.Color += p.Color / n
+		m.Outline += p.Outline / n
+		m.Pattern += p.Pattern / n
+		m.Mark += p.Mark / n
+		m.Shape += p.Shape / n
+		m.Total += p.Total / n
+	}
+	return &m
 }
 
 // standardError is the standard error of v's mean: the sample standard deviation over √len(v); 0 for
@@ -53,6 +73,7 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 				s.Label = fmt.Sprintf("%s@%d", m, tr)
 			}
 			var fid, edit, ctxFid, secs, gap, gapWords, eqFid, eqStep []float64
+			var parts []toyworld.FidelityParts                // each concept's mean parts
 			var fidImages, editImages, ctxFidImages []float64 // every image's score, for the standard errors
 			stepSums := make([]float64, levels)
 			for _, bc := range concepts {
@@ -65,6 +86,9 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 							continue
 						}
 						fid, edit, ctxFid = append(fid, e.Fidelity), append(edit, e.Editability), append(ctxFid, e.ContextFidelity)
+						if e.Parts != nil {
+							parts = append(parts, *e.Parts)
+						}
 						if e.GapClosed != nil {
 							gap = append(gap, *e.GapClosed)
 						}
@@ -94,6 +118,9 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 			s.Fidelity, s.Editability, s.ContextFidelity, s.TrainSeconds = mean(fid), mean(edit), mean(ctxFid), mean(secs)
 			s.FidelitySE, s.EditabilitySE, s.ContextFidelitySE = standardError(fidImages), standardError(editImages), standardError(ctxFidImages)
 			s.Images = len(fidImages)
+			if len(parts) == len(fid) {
+				s.Parts = meanParts(parts)
+			}
 			if len(gap) > 0 {
 				g := mean(gap)
 				s.GapClosed = &g

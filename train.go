@@ -86,8 +86,9 @@ type trainer struct {
 	positions   []int32     // the placeholder's position in each caption
 	numLayers   int
 
-	exec *context.Exec
-	log  *lossLog
+	exec     *context.Exec
+	compiled bool // exec compiled (and the compiler's freed heap trimmed)
+	log      *lossLog
 
 	checkpoint string // the checkpoint folder holding the state of step t.step, or ""
 }

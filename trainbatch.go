@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/org/neti/diffusion/vae"
+	"github.com/org/neti/internal/malloc"
 )
 
 // posterior is the VAE's latent distribution of one (image, flip): mean and standard deviation.
@@ -134,11 +135,21 @@ func (t *trainer) microBatch() (float64, [][]float32, error) {
 	for i, step := range in.timesteps {
 		ts[i] = float32(step)
 	}
-	out, err := t.exec.Exec(tensors.FromFlatDataAndDimensions(in.noisy, dims...),
+	args := []any{tensors.FromFlatDataAndDimensions(in.noisy, dims...),
 		tensors.FromFlatDataAndDimensions(in.target, dims...), tensors.FromFlatDataAndDimensions(ts, b),
 		tensors.FromFlatDataAndDimensions(in.ids, b, len(t.prompts[0])),
 		tensors.FromFlatDataAndDimensions(in.positions, b, 1), tensors.FromFlatDataAndDimensions(in.rowT, r),
-		tensors.FromFlatDataAndDimensions(in.rowL, r), tensors.FromFlatDataAndDimensions(in.keep, r, 1))
+		tensors.FromFlatDataAndDimensions(in.rowL, r), tensors.FromFlatDataAndDimensions(in.keep, r, 1)}
+	if !t.compiled {
+		// Compile first and give the compiler's freed heap back before the step's buffers are allocated:
+		// at SD size that is gigabytes of peak resident memory (internal/malloc).
+		if err := t.exec.PreCompile(args...); err != nil {
+			return 0, nil, err
+		}
+		malloc.Trim()
+		t.compiled = true
+	}
+	out, err := t.exec.Exec(args...)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -50,8 +50,16 @@ func main() {
 	references := flag.Bool("references", false, "measure each concept's reference fidelities (word, coarse words, description, VAE ceiling) instead")
 	oracle := flag.String("oracle", "", "with --references: also score the oracle images DIR/<concept>/s<seed>.png (oracle.py)")
 	concepts := flag.String("concepts", "", "with --references: comma-separated concept names (default all)")
+	scoreDir := flag.String("score", "", "score the images DIR/<concept>/*.png of each concept folder found (oracle.py's output) and print their fidelity; nothing is generated")
 	coarseOnly := flag.Bool("coarse_only", false, "with --fine: generate only the prompts without their fine words (models that lack them)")
 	flag.Parse()
+	if *scoreDir != "" {
+		if err := scoreImages(*scoreDir); err != nil {
+			fmt.Fprintln(os.Stderr, "evalgo:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *references {
 		var names []string
 		if *concepts != "" {

@@ -133,3 +133,36 @@ func runReferences(dir, oracleDir string, concepts []string, first, seeds, steps
 	}
 	return os.WriteFile(reportPath, data, 0o644)
 }
+
+// scoreImages prints the fidelity of the images dir/<concept>/*.png for each concept (Concepts and
+// HeldOutConcepts) that has a folder there, and their mean over those concepts.
+func scoreImages(dir string) error {
+	var means []float64
+	for _, c := range append(toyworld.Concepts(), toyworld.HeldOutConcepts()...) {
+		files, err := filepath.Glob(filepath.Join(dir, c.Name, "*.png"))
+		if err != nil || len(files) == 0 {
+			continue
+		}
+		var imgs []image.Image
+		for _, f := range files {
+			img, err := readPNG(f)
+			if err != nil {
+				return err
+			}
+			imgs = append(imgs, img)
+		}
+		r := score(imgs, c)
+		means = append(means, r.Mean)
+		fmt.Printf("%-11s %.3f ± %.3f  colour %.2f outline %.2f pattern %.2f mark %.2f shape %.2f  (%d images)\n", c.Name,
+			r.Mean, r.SE, r.Parts.Color, r.Parts.Outline, r.Parts.Pattern, r.Parts.Mark, r.Parts.Shape, r.Images)
+	}
+	if len(means) == 0 {
+		return fmt.Errorf("no DIR/<concept>/*.png under %s", dir)
+	}
+	sum := 0.0
+	for _, m := range means {
+		sum += m
+	}
+	fmt.Printf("mean of %d concepts: %.3f\n", len(means), sum/float64(len(means)))
+	return nil
+}

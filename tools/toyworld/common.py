@@ -50,11 +50,23 @@ def load_images(data_dir):
         imgs = np.load(cache)
         if len(imgs) == len(rows):
             return imgs, rows
-    from PIL import Image
-    imgs = np.stack([np.asarray(Image.open(os.path.join(data_dir, r["file"])).convert("RGB"))
-                     for r in rows]).transpose(0, 3, 1, 2).copy()
+    paths = [os.path.join(data_dir, r["file"]) for r in rows]
+    procs = min(16, os.cpu_count() or 1)
+    if procs > 2 and len(paths) > 10000:  # a large machine (the GPU one): decode in parallel
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(procs) as pool:
+            imgs = np.stack(pool.map(_read_png, paths, chunksize=256))
+    else:
+        imgs = np.stack([_read_png(p) for p in paths])
+    imgs = imgs.transpose(0, 3, 1, 2).copy()
     np.save(cache, imgs)
     return imgs, rows
+
+
+def _read_png(path):
+    """One image as uint8 [H, W, 3]."""
+    from PIL import Image
+    return np.asarray(Image.open(path).convert("RGB"))
 
 
 def load_pngs(data_dir, n):

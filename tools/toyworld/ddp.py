@@ -47,7 +47,7 @@ class Group:
         as a float. Every process runs the same graph, so the parameters without a gradient (left as
         they are) are the same in all."""
         if self.world == 1:
-            return float(loss)
+            return float(loss.detach())
         live = [p for p in params if p.grad is not None]
         flat = torch.cat([p.grad.reshape(-1) for p in live] + [loss.detach().reshape(1)])
         dist.all_reduce(flat)

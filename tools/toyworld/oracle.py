@@ -2,8 +2,11 @@
 optimises the text encoder's output states themselves (all 77 positions × hidden size, shared by every
 cross-attention layer and timestep, initialised from the encoding of "a <super-category>") with the
 diffusion loss on the concept's training images, then samples images from them (DPM-Solver++(2M),
-classifier-free guidance against the empty prompt). No token method has more freedom than this: what
-it cannot draw, no prompt — typed or learned — can make this UNet draw.
+classifier-free guidance against the empty prompt). No token method has more freedom than this, but it
+is the ceiling of the *diffusion loss*, not of fidelity: on the v2 model it scores below the learned
+methods and the typed description (tealstar 0.359, rubyheart 0.331 vs NeTI ≈ 0.40 and the description
+0.45/0.55; issue 14, session 11): the states that best denoise five images on five backgrounds are not the
+ones that draw the object best under guidance 7.5.
 
 Writes OUT/<concept>/s<seed>.png (score them with evalgo --references --oracle OUT) and OUT/<concept>/
 states.safetensors.

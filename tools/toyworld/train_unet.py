@@ -101,7 +101,12 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--procs", type=int, default=1,
                     help="data-parallel processes of --threads threads each (ddp.py); --batch is the total")
+    ap.add_argument("--device", default="cpu",
+                    help="torch device: cpu (default) or cuda (one process; bf16 autocast; the data stay on the CPU "
+                         "and each batch moves)")
     a = ap.parse_args()
+    if a.device != "cpu" and a.procs != 1:
+        raise SystemExit(f"--device {a.device} trains in one process: expected --procs 1, got {a.procs}")
     ddp.launch(train, a, a.procs)
 
 
@@ -140,6 +145,7 @@ def train(a, grp):
         del imgs
         log(stage="object_masks", mean_fraction=float(masks.float().mean()))
 
+    dev = torch.device(a.device)
     text, unet = build(tok, a.unet_channels, a.norm_groups, latent_channels=lmean.shape[1])
     heads, attr_ids = torch.nn.ModuleList(), []
     if a.attr_aux:
@@ -148,15 +154,16 @@ def train(a, grp):
         for name in names:
             words, rule = ATTRIBUTES[name]
             if rule is not None:
-                rule = (rule[0], torch.tensor([token(w) for w in rule[1]]))
-            attr_ids.append((torch.tensor([token(w) for w in words]), rule))
+                rule = (rule[0], torch.tensor([token(w) for w in rule[1]], device=dev))
+            attr_ids.append((torch.tensor([token(w) for w in words], device=dev), rule))
             heads.append(torch.nn.Linear(text.config.hidden_size, len(words)))
+    text, unet, heads = text.to(dev), unet.to(dev), heads.to(dev)
     params = list(text.parameters()) + list(unet.parameters()) + list(heads.parameters())
     grp.sync_params(params)
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01)
     sched = DDPMScheduler(**{k: v for k, v in common.SCHEDULER_CONFIG.items()
                              if k not in ("skip_prk_steps", "set_alpha_to_one")})
-    acp = sched.alphas_cumprod
+    acp = sched.alphas_cumprod.to(dev)
     ema_text, ema_unet = copy.deepcopy(text).eval(), copy.deepcopy(unet).eval()
     for p in list(ema_text.parameters()) + list(ema_unet.parameters()):
         p.requires_grad_(False)
@@ -164,18 +171,18 @@ def train(a, grp):
     step, spent = 0, 0.0
     ck = os.path.join(a.work, "ckpt.pt")
     if a.init_from and not os.path.exists(ck):
-        s = torch.load(os.path.join(a.init_from, "ckpt.pt"), weights_only=False)
+        s = torch.load(os.path.join(a.init_from, "ckpt.pt"), weights_only=False, map_location=dev)
         text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
         ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
         if a.attr_aux and len(s.get("heads", {})) == len(heads.state_dict()):
             heads.load_state_dict(s["heads"])  # same attributes: keep the trained heads
         log(stage="init_from", path=a.init_from, step=s["step"])
     if a.init_text_from and not os.path.exists(ck):
-        s = torch.load(os.path.join(a.init_text_from, "ckpt.pt"), weights_only=False)
+        s = torch.load(os.path.join(a.init_text_from, "ckpt.pt"), weights_only=False, map_location=dev)
         text.load_state_dict(s["text"]); ema_text.load_state_dict(s["ema_text"])
         log(stage="init_text_from", path=a.init_text_from, step=s["step"])
     if os.path.exists(ck):
-        s = torch.load(ck, weights_only=False)
+        s = torch.load(ck, weights_only=False, map_location=dev)
         text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
         ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
         if a.attr_aux:
@@ -184,7 +191,7 @@ def train(a, grp):
         gens = s.get("gens", [s["gen"]])
         if len(gens) != grp.world:
             raise SystemExit(f"{ck} was written by {len(gens)} process(es): resume it with --procs {len(gens)}")
-        g.set_state(gens[grp.rank])
+        g.set_state(gens[grp.rank].cpu())
         step, spent = s["step"], s["spent"]
         log(stage="resume", step=step, spent_s=spent)
     t_start = time.time() - spent
@@ -216,15 +223,18 @@ def train(a, grp):
             # A random constant per channel: the latent's mean (the background colour) survives SD's
             # schedule at 16×16 even at t=999, so without it the initial noise, not the prompt, chose it.
             eps = eps + a.offset_noise * torch.randn(z.shape[:2] + (1, 1), generator=g)
+        z, eps, t, tid = z.to(dev), eps.to(dev), t.to(dev), tid.to(dev)
         ab = acp[t].view(-1, 1, 1, 1)
         zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
-        enc = text(tid).last_hidden_state
-        pred = unet(zt, t, encoder_hidden_states=enc).sample
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+            enc = text(tid).last_hidden_state
+            pred = unet(zt, t, encoder_hidden_states=enc).sample
+        enc, pred = enc.float(), pred.float()
         err = (pred - eps).pow(2)  # [B, C, 16, 16]
         if masks is not None:
             # The object is a few percent of the latent pixels; weight them (1 + fg_weight), per sample
             # normalised so that the loss keeps its scale.
-            pw = 1 + a.fg_weight * masks[idx].float()  # [B, 1, 16, 16]
+            pw = 1 + a.fg_weight * masks[idx].float().to(dev)  # [B, 1, 16, 16]
             per = (pw * err).mean(dim=(1, 2, 3)) / pw.mean(dim=(1, 2, 3))
         else:
             per = err.mean(dim=(1, 2, 3))
@@ -250,7 +260,7 @@ def train(a, grp):
                 for m, e in ((text, ema_text), (unet, ema_unet)):
                     for p, q in zip(m.parameters(), e.parameters()):
                         q.mul_(d).add_(p.detach(), alpha=1 - d)
-        run_loss.append(mean_loss)
+        run_loss.append(float(mean_loss))
         if step % 10 == 0:
             extra = dict(attr_loss=float(np.mean(run_aux))) if run_aux else {}
             log(stage="unet", step=step, loss=float(np.mean(run_loss)), lr=lr, **extra)
@@ -266,7 +276,7 @@ def attribute_loss(enc, tid, heads, attr_ids):
     attr_ids holds (token ids, rule): rule None counts every occurrence, ("in", ids) only words followed
     by one of ids, ("not_in", ids) only words followed by none of them."""
     total = 0.0
-    pos_range = torch.arange(tid.shape[1])
+    pos_range = torch.arange(tid.shape[1], device=tid.device)
     following = torch.roll(tid, -1, dims=1)  # [B, 77]: the next token
     for head, (ids, rule) in zip(heads, attr_ids):
         hit = tid.unsqueeze(-1) == ids  # [B, 77, V]

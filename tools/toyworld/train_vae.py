@@ -43,7 +43,10 @@ def main():
     ap.add_argument("--procs", type=int, default=1,
                     help="data-parallel processes of --threads threads each for the training (ddp.py); "
                          "--batch is the total")
+    ap.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda (one process)")
     a = ap.parse_args()
+    if a.device != "cpu" and a.procs != 1:
+        raise SystemExit(f"--device {a.device} trains in one process: expected --procs 1, got {a.procs}")
     common.setup(a.seed, a.threads)
     os.makedirs(a.work, exist_ok=True)
     if a.decoder_only:
@@ -74,7 +77,8 @@ def train(a, grp):
         if a.latent_channels:
             cfg["latent_channels"] = a.latent_channels
         vae = AutoencoderKL(**cfg)
-    vae.train()
+    dev = torch.device(a.device)
+    vae.to(dev).train()
     params = list(vae.parameters())
     grp.sync_params(params)
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
@@ -82,12 +86,12 @@ def train(a, grp):
     step, spent = 0, 0.0
     ck = os.path.join(a.work, "vae_ckpt.pt")
     if os.path.exists(ck) and not a.resume:
-        s = torch.load(ck, weights_only=False)
+        s = torch.load(ck, weights_only=False, map_location=dev)
         vae.load_state_dict(s["vae"])
         opt.load_state_dict(s["opt"])
         if len(s["gens"]) != grp.world:
             raise SystemExit(f"{ck} was written by {len(s['gens'])} process(es): resume it with --procs {len(s['gens'])}")
-        g.set_state(s["gens"][grp.rank])
+        g.set_state(s["gens"][grp.rank].cpu())
         step, spent = s["step"], s["spent"]
         log(stage="vae_resume", step=step, spent_s=spent)
     budget = a.minutes * 60
@@ -109,8 +113,9 @@ def train(a, grp):
         if a.crop:  # convolutions are translation-equivariant: random crops cost a quarter per sample
             i, j = torch.randint(0, 64 - a.crop + 1, (2,), generator=g).tolist()
             x, w = x[:, :, i:i + a.crop, j:j + a.crop], w[:, :, i:i + a.crop, j:j + a.crop]
+        x, w = x.to(dev), w.to(dev)
         post = vae.encode(x).latent_dist
-        z = post.sample(generator=g)
+        z = post.mean + post.std * torch.randn(post.mean.shape, generator=g).to(dev)
         y = vae.decode(z).sample
         e = y - x
         l1, l2 = (w * e.abs()).mean() / w.mean(), (w * e.pow(2)).mean() / w.mean()
@@ -204,18 +209,19 @@ def encode(a):
     imgs, _ = common.load_images(a.data)
     n = len(imgs)
     log = common.Log(os.path.join(a.work, "vae_log.jsonl"))
-    vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae")).eval()
+    dev = torch.device(a.device)
+    vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae")).to(dev).eval()
     # Encode everything: posterior mean and std per image.
     means, stds = [], []
     with torch.no_grad():
         for i in range(0, n, 256):
-            d = vae.encode(common.to_unit(imgs[i:i + 256])).latent_dist
-            means.append(d.mean.numpy())
-            stds.append(d.std.numpy())
+            d = vae.encode(common.to_unit(imgs[i:i + 256]).to(dev)).latent_dist
+            means.append(d.mean.cpu().numpy())
+            stds.append(d.std.cpu().numpy())
         mean, std = np.concatenate(means), np.concatenate(stds)
         sample = mean + std * np.random.default_rng(a.seed).standard_normal(mean.shape).astype(np.float32)
         # Held-aside reconstruction error on the first 512 images (from the mean).
-        rec = vae.decode(torch.from_numpy(mean[:512])).sample
+        rec = vae.decode(torch.from_numpy(mean[:512]).to(dev)).sample.cpu()
         err = (rec - common.to_unit(imgs[:512])).abs().mean().item()
     lat_std = float(sample.std())
     np.savez(os.path.join(a.work, "latents.npz"), mean=mean.astype(np.float16), std=std.astype(np.float16))

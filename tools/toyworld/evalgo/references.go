@@ -60,7 +60,7 @@ func conceptPrompts(c toyworld.Concept) map[string]string {
 // runReferences measures, per concept, the reference fidelities: each reference prompt with seeds
 // first..first+seeds-1 (steps DPM-Solver++ steps, guidance), and the ceiling (the concept's own training
 // images through the model's VAE); with oracleDir, also the images DIR/<concept>/s<seed>.png written by
-// oracle.py (the text-conditioning ceiling). Prompts with words the model does not know are skipped.
+// oracle.py (states optimised directly on the diffusion loss). Prompts with words the model does not know are skipped.
 func runReferences(dir, oracleDir string, concepts []string, first, seeds, steps int, guidance float64, reportPath string) error {
 	p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
 	if err != nil {

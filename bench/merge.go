@@ -8,7 +8,7 @@ import (
 
 // Merge joins reports of the same bench run on disjoint concepts (for example one process per concept,
 // side by side on a multi-core machine: the CPU backend runs most ops on one core) into one report,
-// recomputing the summary. Every report must have the same options except Concepts, the same model and
+// recomputing the summary and the references' means. Every report must have the same options except Concepts, the same model and
 // backend. The merged Seconds is the sum of the parts' wall times and Started the earliest start.
 func Merge(reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
@@ -54,5 +54,8 @@ func Merge(reports ...*Report) (*Report, error) {
 		out.Seconds += r.Seconds
 	}
 	out.Summary = summarize(out.Concepts, out.Options.Methods, len(out.Levels))
+	if refs := summarizeReferences(out.Concepts); len(refs) > 0 {
+		out.References = refs
+	}
 	return out, nil
 }

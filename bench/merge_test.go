@@ -33,6 +33,16 @@ func TestMerge(t *testing.T) {
 	assert.Equal(t, []int{2, 0, 0}, m.Summary[0].Reached)
 	assert.Equal(t, t0, m.Started)
 	assert.Equal(t, 20.0, m.Seconds)
+	assert.Empty(t, m.References, "no concept measured them")
+
+	a.Concepts[0].References = map[string]Reference{RefWords: {Fidelity: 0.3, FidelitySE: 0.03, Images: 8}}
+	b.Concepts[0].References = map[string]Reference{RefWords: {Fidelity: 0.5, FidelitySE: 0.04, Images: 8}}
+	m, err = Merge(a, b)
+	require.NoError(t, err)
+	require.Contains(t, m.References, RefWords)
+	assert.InDelta(t, 0.4, m.References[RefWords].Fidelity, 1e-12, "the mean of the concepts' means")
+	assert.InDelta(t, 0.025, m.References[RefWords].FidelitySE, 1e-12, "√(0.03² + 0.04²) / 2")
+	assert.Equal(t, 16, m.References[RefWords].Images)
 
 	c := part("goldstar", 0.5, 0.5, 10, t0)
 	c.Options.Steps = 80

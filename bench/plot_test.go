@@ -85,9 +85,11 @@ func TestPlotLegend(t *testing.T) {
 func TestPlotCommittedReports(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "docs", "bench", "*.json"))
 	require.NoError(t, err)
-	more, err := filepath.Glob(filepath.Join("..", "docs", "bench", "*", "*.json"))
-	require.NoError(t, err)
-	files = append(files, more...)
+	for _, depth := range []string{"*", filepath.Join("*", "*")} { // v1/, v1/steps400/, heldout/
+		more, err := filepath.Glob(filepath.Join("..", "docs", "bench", depth, "*.json"))
+		require.NoError(t, err)
+		files = append(files, more...)
+	}
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		data, err := os.ReadFile(f)

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/neti/clip"
+	"github.com/org/neti/diffusion"
 	"github.com/org/neti/internal/backend"
 	"github.com/org/neti/internal/nn"
 	"github.com/org/neti/unet"
@@ -31,7 +32,7 @@ import (
 // BenchmarkSD15NeTI* run the library itself on a random-weight SD 1.5 folder (written once per process by
 // writeRandomModel, 4 GB, or taken from $NETI_SD15_DIR): one NeTI optimizer step at 512 px (batch 2, 16
 // layers' conditioning, UNet forward and backward, AdamW) and a 50-step guided generation with and
-// without a concept, in float32 and bfloat16.
+// without a concept (1 and 4 images, first and next call of a prompt), in float32 and bfloat16.
 
 func sd15(b *testing.B) (*clip.Config, *unet.Config) {
 	dir := filepath.Join("testdata", "configs", "stable-diffusion-v1-5")
@@ -67,7 +68,7 @@ func BenchmarkSD15UNetStep(b *testing.B) {
 				_ = out[0].Shape() // outputs stay on the device; reading the shape does not transfer
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
-			b.Log(fmt.Sprintf("backend %s", backend.Describe(be)))
+			b.Logf("backend %s", backend.Describe(be))
 		})
 	}
 }
@@ -151,35 +152,70 @@ func BenchmarkSD15NeTITrainStep(b *testing.B) {
 	}
 }
 
+// BenchmarkSD15NeTIGenerate times 50-step guided generations at 512 px of 1 and of 4 images (NumImages, one
+// batch), per dtype: plain; a concept prompt's first call (concept-first: the conditioning of all 50 × 16
+// (t, ℓ) computed in the call); and its next calls (concept-next: the conditioning cached, as for the second
+// image of a prompt). A 1-step call of each kind compiles its executables before the timed ones, and
+// concept-next fills the cache untimed. Select one part with -bench, e.g. 'SD15NeTIGenerate/float32/1image'.
 func BenchmarkSD15NeTIGenerate(b *testing.B) {
 	dir := sd15Model(b)
 	for _, dtype := range []string{"float32", "bfloat16"} {
-		p, err := LoadPipeline(dir, LoadOptions{DType: dtype})
-		require.NoError(b, err)
-		images := writeTestImages(b, filepath.Join(b.TempDir(), "images"), 2)
-		tr, err := newTrainer(p, []string{images}, TrainOptions{Placeholder: "<toy>", SuperCategory: sd15SuperCategory, Seed: 1})
-		require.NoError(b, err)
-		concept, err := tr.snapshot() // the initial mapper: the cost does not depend on its weights
-		require.NoError(b, err)
-		tr.close()
-		for _, withConcept := range []bool{false, true} {
-			name, prompt, opts := dtype+"/plain", "a photo of a toy", GenerateOptions{Steps: 50, Seed: 1}
-			if withConcept {
-				name, prompt, opts.Concepts = dtype+"/concept", "a photo of a <toy>", []*Concept{concept}
+		b.Run(dtype, func(b *testing.B) {
+			p, err := LoadPipeline(dir, LoadOptions{DType: dtype})
+			require.NoError(b, err)
+			defer p.Close()
+			images := writeTestImages(b, filepath.Join(b.TempDir(), "images"), 2)
+			tr, err := newTrainer(p, []string{images}, TrainOptions{Placeholder: "<toy>", SuperCategory: sd15SuperCategory, Seed: 1})
+			require.NoError(b, err)
+			concept, err := tr.snapshot() // the initial mapper: the cost does not depend on its weights
+			require.NoError(b, err)
+			tr.close()
+			for _, n := range []int{1, 4} {
+				b.Run(fmt.Sprintf("%dimage", n), func(b *testing.B) {
+					benchSD15Generate(b, p, concept, n)
+				})
 			}
-			b.Run(name, func(b *testing.B) {
-				ctx := stdcontext.Background()
-				_, err := p.Generate(ctx, prompt, opts) // compile; then warm, per-prompt caches kept
-				require.NoError(b, err)
-				for b.Loop() {
-					p.conceptCache = nil // cold: the conditioning of all 50 × 16 (t, ℓ) is computed every call
-					if _, err := p.Generate(ctx, prompt, opts); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.N*50)/b.Elapsed().Seconds(), "steps/s")
-			})
-		}
-		p.Close()
+		})
 	}
+}
+
+// benchSD15Generate runs BenchmarkSD15NeTIGenerate's three parts for n images of a prompt.
+func benchSD15Generate(b *testing.B, p *Pipeline, concept *Concept, n int) {
+	ctx := stdcontext.Background()
+	const plainPrompt, conceptPrompt = "a photo of a toy", "a photo of a <toy>"
+	plain := GenerateOptions{Steps: 50, Seed: 1, NumImages: n}
+	withConcept := plain
+	withConcept.Concepts = []*Concept{concept}
+	compile := func(prompt string, opts GenerateOptions) {
+		opts.Steps = 1
+		_, err := p.Generate(ctx, prompt, opts)
+		require.NoError(b, err)
+	}
+	run := func(name, prompt string, opts GenerateOptions, cold bool) {
+		b.Run(name, func(b *testing.B) {
+			compile(prompt, opts)
+			if !cold { // fill the cache for the 50 steps' timesteps, untimed
+				plan, err := p.planConcepts(prompt, opts)
+				require.NoError(b, err)
+				sampler, err := diffusion.NewSampler(string(SamplerDPMSolver), p.schedule, opts.Steps)
+				require.NoError(b, err)
+				_, err = p.conditioning(prompt, plan, sampler.Timesteps())
+				require.NoError(b, err)
+			}
+			for b.Loop() {
+				if cold {
+					p.conceptCache = nil
+				}
+				if _, err := p.Generate(ctx, prompt, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/generation")
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*n), "s/image")
+			b.Logf("backend %s", p.Backend())
+		})
+	}
+	run("plain", plainPrompt, plain, true)
+	run("concept-first", conceptPrompt, withConcept, true)
+	run("concept-next", conceptPrompt, withConcept, false)
 }

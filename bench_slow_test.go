@@ -197,7 +197,7 @@ func benchSD15Generate(b *testing.B, p *Pipeline, concept *Concept, n int) {
 			if !cold { // fill the cache for the 50 steps' timesteps, untimed
 				plan, err := p.planConcepts(prompt, opts)
 				require.NoError(b, err)
-				sampler, err := diffusion.NewSampler(string(SamplerDPMSolver), p.schedule, opts.Steps)
+				sampler, err := diffusion.NewSampler(string(opts.withDefaults().Sampler), p.schedule, opts.Steps)
 				require.NoError(b, err)
 				_, err = p.conditioning(prompt, plan, sampler.Timesteps())
 				require.NoError(b, err)

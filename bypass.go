@@ -31,7 +31,9 @@ func encodeConditioning(textCtx *context.Context, textCfg *clip.Config, ids, pos
 	alpha []float64) (keys, values *graph.Node) {
 	tokens := clip.TokenEmbeddings(textCtx, textCfg, ids)                              // [R, L, D]
 	tokens = injectWords(tokens, positions, graph.ConvertDType(words, tokens.DType())) // [R, L, D]
-	last, _ := clip.Encoder(textCtx, textCfg, clip.Embeddings(textCtx, textCfg, tokens), clip.EncoderOptions{})
+	// Recompute: the 12 layers of up to 32 rows would otherwise keep their activations for the whole backward
+	// pass of a training step (≈ 1.2 GiB at SD 1.5 size); the text encoder is frozen.
+	last, _ := clip.Encoder(textCtx, textCfg, clip.Embeddings(textCtx, textCfg, tokens), clip.EncoderOptions{Recompute: true})
 	keys = clip.FinalNorm(textCtx, textCfg, last) // [R, L, D]: H, the states before the final norm, normalised
 	if bypass == nil {
 		return keys, keys

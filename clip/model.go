@@ -61,6 +61,12 @@ type EncoderOptions struct {
 	// returned last state is then layer Layers' output, e.g. NumHiddenLayers-1 for the penultimate layer
 	// ("clip skip"). Zero runs all layers.
 	Layers int
+	// Recompute keeps only each layer's input for the backward pass and runs the layer again there
+	// (activation checkpointing): the forward values are unchanged, the gradients with respect to the
+	// encoder's input equal those without it, and the layers' activations are not held while the rest of
+	// the backward pass runs, at the cost of a second forward pass. The layers' own weights then get no
+	// gradient through the recomputation: use it only with a frozen text encoder.
+	Recompute bool
 }
 
 // Encoder runs CLIP's transformer layers (text_model.encoder.layers.<i>) with the causal mask over
@@ -90,8 +96,13 @@ func Encoder(ctx *context.Context, cfg *Config, x *graph.Node, opts EncoderOptio
 	if opts.HiddenStates {
 		hidden = append(hidden, h)
 	}
+	layer := func(ctx *context.Context, h *graph.Node) *graph.Node { return encoderLayer(ctx, cfg, h, mask, act) }
 	for i := range layers {
-		h = encoderLayer(layersCtx.In(fmt.Sprint(i)), cfg, h, mask, act)
+		if opts.Recompute {
+			h = nn.Recompute(layersCtx.In(fmt.Sprint(i)), h, layer)
+		} else {
+			h = layer(layersCtx.In(fmt.Sprint(i)), h)
+		}
 		if opts.HiddenStates {
 			hidden = append(hidden, h)
 		}

@@ -2,6 +2,7 @@ package clip
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -263,4 +264,40 @@ func TestTokenEmbeddingsClampIDs(t *testing.T) {
 	tensortest.AllCloseFloats(t, v[0:d], v[2*d:3*d], 0, "id 1001 = row 999")
 	tensortest.AllCloseFloats(t, v[3*d:4*d], v[4*d:5*d], 0, "id -3 = row 0")
 	assert.False(t, slices.Equal(v[0:d], v[3*d:4*d]), "rows 999 and 0 differ")
+}
+
+// TestEncoderRecompute: with EncoderOptions.Recompute the encoder's output and its gradient with respect
+// to the input embeddings equal those of the plain encoder (the layers run again in the backward pass).
+func TestEncoderRecompute(t *testing.T) {
+	cfg := tinyConfig()
+	ctx := context.New()
+	ids := ids77(998, 999, 999, []int32{3, 4, 5}, []int32{7})
+	out := execute(t, ctx, func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+		x := Embeddings(ctx, cfg, TokenEmbeddings(ctx, cfg, in[0])) // [2, 77, D]
+		var res []*graph.Node
+		for i, recompute := range []bool{false, true} {
+			layerCtx := ctx
+			if i > 0 {
+				layerCtx = ctx.Reuse()
+			}
+			last, _ := Encoder(layerCtx, cfg, x, EncoderOptions{Recompute: recompute})
+			// A loss whose gradient differs per position and feature.
+			weights := graph.Sin(graph.Iota(x.Graph(), shapes.Make(last.DType(), last.Shape().Dimensions...), 2))
+			loss := graph.ReduceAllSum(graph.Mul(graph.Mul(last, last), weights))
+			res = append(res, last, graph.Gradient(loss, x)[0])
+		}
+		return res
+	}, ids)
+	// Float32 rounding only: the two graphs fuse their operations differently (relative 1e-5 of the largest
+	// value; the gradients reach 10⁴ here).
+	scale := func(x *tensors.Tensor) float64 {
+		var m float64
+		for _, v := range flat(t, x) {
+			m = max(m, math.Abs(float64(v)))
+		}
+		return m
+	}
+	tensortest.AllClose(t, out[0], out[2], 1e-5*scale(out[0]), "output with Recompute")
+	tensortest.AllClose(t, out[1], out[3], 1e-5*scale(out[1]), "gradient with respect to the input with Recompute")
+	assert.Greater(t, scale(out[3]), 1.0, "the gradient is not zero")
 }

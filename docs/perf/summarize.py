@@ -70,7 +70,8 @@ def sd15_step(path):
 
 report["sd15_xla_cpu"]["neti_step_512px_batch2"] = {
     name: sd15_step(f"sd15-neti-step-{name}.txt")
-    for name in ("fp32", "fp32-idle", "fp32-arena2", "bf16-arena2", "fp32-notrim", "fp32-trim", "bf16-notrim", "bf16-trim")
+    for name in ("fp32", "fp32-idle", "fp32-arena2", "bf16-arena2", "fp32-notrim", "fp32-trim", "bf16-notrim", "bf16-trim",
+                 "fp32-recompute", "bf16-recompute", "bf16-noynn")
 }
 report["ratios"] = {
     "neti_step_go_over_xla": neti_step["go"] / neti_step["xla"],

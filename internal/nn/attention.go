@@ -32,14 +32,14 @@ func Attention(q, k, v *graph.Node, heads int, mask *graph.Node) *graph.Node {
 	dtype := q.DType()
 	split := func(x *graph.Node, l int) *graph.Node {
 		// [batch, l, D] → [batch, heads, l, headDim]
-		return graph.TransposeAllAxes(graph.Reshape(upcast(x), batch, l, heads, headDim), 0, 2, 1, 3)
+		return graph.TransposeAllAxes(graph.Reshape(x, batch, l, heads, headDim), 0, 2, 1, 3)
 	}
 	qh, kh, vh := split(q, lq), split(k, lk), split(v, lk)
 	var out *graph.Node // [batch, heads, Lq, headDim]
 	if rows := chunkRows(batch*heads, lq, lk); mask == nil && rows < lq {
-		out = chunkedAttention(qh, kh, vh, rows)
+		out = chunkedAttention(qh, kh, vh, rows) // upcasts chunk by chunk
 	} else {
-		out = attentionHeads(qh, kh, vh, mask)
+		out = attentionHeads(upcast(qh), upcast(kh), upcast(vh), mask)
 	}
 	out = graph.Reshape(graph.TransposeAllAxes(out, 0, 2, 1, 3), batch, lq, d)
 	return graph.ConvertDType(out, dtype)

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 )
 
@@ -14,12 +15,16 @@ import (
 //
 // GoMLX's automatic differentiation would keep every chunk's probabilities for the backward pass, so the
 // forward runs on stopped gradients and withGradient supplies dq, dk and dv from chunkedBackward.
+//
+// q, k and v may be half precision: they are kept in it for the backward pass and converted to float32 a
+// chunk at a time (the scores and softmax are float32, as in attentionHeads); the output has their dtype.
 func chunkedAttention(qh, kh, vh *graph.Node, rows int) *graph.Node {
+	dtype := qh.DType()
 	q, k, v := graph.StopGradient(qh), graph.StopGradient(kh), graph.StopGradient(vh)
-	out := chunkedForward(q, k, v, rows) // [B, H, Lq, hd]
+	out := graph.ConvertDType(chunkedForward(q, k, v, rows), dtype) // [B, H, Lq, hd]
 	return withGradient(out, []*graph.Node{qh, kh, vh}, func(dOut *graph.Node) []*graph.Node {
 		dq, dk, dv := chunkedBackward(q, k, v, out, dOut, rows)
-		return []*graph.Node{dq, dk, dv}
+		return []*graph.Node{graph.ConvertDType(dq, dtype), graph.ConvertDType(dk, dtype), graph.ConvertDType(dv, dtype)}
 	})
 }
 
@@ -39,8 +44,9 @@ func rowsOf(x *graph.Node, start, end int) *graph.Node {
 // previous one. → [B, H, Lq, hd].
 func chunkedForward(q, k, v *graph.Node, rows int) *graph.Node {
 	var outs []*graph.Node
+	k, v = upcast(k), upcast(v)
 	queryChunks(q.Shape().Dim(2), rows, func(start, end int) {
-		qc := rowsOf(q, start, end)
+		qc := upcast(rowsOf(q, start, end))
 		if len(outs) > 0 {
 			qc = after(qc, outs[len(outs)-1])
 		}
@@ -61,13 +67,19 @@ func chunkedForward(q, k, v *graph.Node, rows int) *graph.Node {
 func chunkedBackward(q, k, v, out, dOut *graph.Node, rows int) (dq, dk, dv *graph.Node) {
 	scale := 1 / math.Sqrt(float64(q.Shape().Dim(3)))
 	var dqs []*graph.Node
+	if k.DType() != dtypes.Float32 {
+		// Half-precision inputs are converted again here, after the output's adjoint: sharing the forward
+		// pass's float32 copies would keep them alive from one pass to the other.
+		k, v = upcast(after(k, dOut)), upcast(after(v, dOut))
+	}
+	out, dOut = upcast(out), upcast(dOut)
 	queryChunks(q.Shape().Dim(2), rows, func(start, end int) {
 		// Each chunk after the output's adjoint (so not during the forward pass) and after the previous chunk.
 		qc, dOc := rowsOf(q, start, end), rowsOf(dOut, start, end)
 		if dk == nil {
-			qc = after(qc, dOc)
+			qc = upcast(after(qc, dOc))
 		} else {
-			qc = after(qc, dk)
+			qc = upcast(after(qc, dk))
 		}
 		// Pᵀ [B, H, Lk, C]
 		probsT := graph.Softmax(graph.MulScalar(

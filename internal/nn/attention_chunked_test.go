@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/core/tensors/images"
@@ -17,7 +18,8 @@ import (
 // TestChunkedAttentionMatches: with a ScoresBudget small enough to split the queries into uneven chunks,
 // Attention's output and its gradients with respect to q, k and v (of Σ out ⊙ w) equal the single-pass
 // attention's to float32 rounding, for self-attention (Lk = Lq) and cross-attention (Lk ≠ Lq), on the test
-// binary's backend ($GOMLX_BACKEND).
+// binary's backend ($GOMLX_BACKEND). In bfloat16 (q, k, v kept in it, converted a chunk at a time; the
+// output and the gradients rounded to it) they agree to two bfloat16 roundings: 2⁻⁶ of the largest value.
 func TestChunkedAttentionMatches(t *testing.T) {
 	const batch, heads, hd = 2, 3, 4
 	const d = heads * hd
@@ -26,32 +28,43 @@ func TestChunkedAttentionMatches(t *testing.T) {
 		return tensors.FromFlatDataAndDimensions(randFloats(rng, batch*dims[0]*d), batch, dims[0], d)
 	}
 	be := tensortest.Backend(t)
-	for _, c := range []struct{ lq, lk, rows int }{{37, 37, 5}, {37, 11, 8}, {9, 30, 1}} {
-		t.Run(fmt.Sprintf("Lq%d_Lk%d_rows%d", c.lq, c.lk, c.rows), func(t *testing.T) {
-			q, k, v, w := random(c.lq), random(c.lk), random(c.lk), random(c.lq)
-			results := func(budget int) []*tensors.Tensor {
-				saved := ScoresBudget
-				ScoresBudget = budget
-				defer func() { ScoresBudget = saved }()
-				require.Equal(t, min(c.lq, max(budget/(4*batch*heads*c.lk), 1)), chunkRows(batch*heads, c.lq, c.lk))
-				exec, err := graph.NewExec(be, func(q, k, v, w *graph.Node) []*graph.Node {
-					out := Attention(q, k, v, heads, nil)
-					loss := graph.ReduceAllSum(graph.Mul(out, w))
-					return append([]*graph.Node{out}, graph.Gradient(loss, q, k, v)...)
-				})
-				require.NoError(t, err)
-				outs, err := exec.Exec(q, k, v, w)
-				require.NoError(t, err)
-				return outs
-			}
-			whole := results(1 << 30)
-			chunked := results(c.rows * 4 * batch * heads * c.lk)
-			for i, name := range []string{"output", "dq", "dk", "dv"} {
-				tensortest.AllClose(t, whole[i], chunked[i], 2e-6, "%s, chunks of %d rows", name, c.rows)
-			}
-			// The gradients are not trivially zero (the carrier's custom gradient is what flows).
-			assert.Greater(t, maxAbs(tensors.MustCopyFlatData[float32](chunked[2])), float32(1e-3), "dk")
-		})
+	for _, dtype := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
+		for _, c := range []struct{ lq, lk, rows int }{{37, 37, 5}, {37, 11, 8}, {9, 30, 1}} {
+			t.Run(fmt.Sprintf("%s_Lq%d_Lk%d_rows%d", dtype, c.lq, c.lk, c.rows), func(t *testing.T) {
+				q, k, v, w := random(c.lq), random(c.lk), random(c.lk), random(c.lq)
+				results := func(budget int) []*tensors.Tensor {
+					saved := ScoresBudget
+					ScoresBudget = budget
+					defer func() { ScoresBudget = saved }()
+					require.Equal(t, min(c.lq, max(budget/(4*batch*heads*c.lk), 1)), chunkRows(batch*heads, c.lq, c.lk))
+					exec, err := graph.NewExec(be, func(q, k, v, w *graph.Node) []*graph.Node {
+						q, k, v = graph.ConvertDType(q, dtype), graph.ConvertDType(k, dtype), graph.ConvertDType(v, dtype)
+						out := graph.ConvertDType(Attention(q, k, v, heads, nil), dtypes.Float32)
+						loss := graph.ReduceAllSum(graph.Mul(out, w))
+						res := []*graph.Node{out}
+						for _, g := range graph.Gradient(loss, q, k, v) {
+							res = append(res, graph.ConvertDType(g, dtypes.Float32))
+						}
+						return res
+					})
+					require.NoError(t, err)
+					outs, err := exec.Exec(q, k, v, w)
+					require.NoError(t, err)
+					return outs
+				}
+				whole := results(1 << 30)
+				chunked := results(c.rows * 4 * batch * heads * c.lk)
+				for i, name := range []string{"output", "dq", "dk", "dv"} {
+					atol := 2e-6
+					if dtype != dtypes.Float32 {
+						atol = float64(maxAbs(tensors.MustCopyFlatData[float32](whole[i]))) / 64
+					}
+					tensortest.AllClose(t, whole[i], chunked[i], atol, "%s, chunks of %d rows", name, c.rows)
+				}
+				// The gradients are not trivially zero (the carrier's custom gradient is what flows).
+				assert.Greater(t, maxAbs(tensors.MustCopyFlatData[float32](chunked[2])), float32(1e-3), "dk")
+			})
+		}
 	}
 }
 

@@ -43,5 +43,5 @@ func withGradient(out *graph.Node, inputs []*graph.Node, vjp func(dOut *graph.No
 // fold a floating-point 0·y to 0 (y may be NaN), so the dependency survives its optimisations; it costs
 // one reduction of dep.
 func after(x, dep *graph.Node) *graph.Node {
-	return graph.Add(x, graph.MulScalar(graph.ReduceAllSum(dep), 0))
+	return graph.Add(x, graph.ConvertDType(graph.MulScalar(graph.ReduceAllSum(dep), 0), x.DType()))
 }

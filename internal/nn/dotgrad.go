@@ -95,6 +95,12 @@ func dotGeneralVJP(node, v *graph.Node) []*graph.Node {
 // thisContracting[i] pairs with otherContracting[i].
 func operandGradient(v *graph.Node, vBatch, vOtherCross []int, other *graph.Node, otherBatch, otherCross []int,
 	thisRank int, thisBatch, thisCross, thisContracting, otherContracting []int) *graph.Node {
+	if other.Type() == graph.NodeTypeParameter {
+		// A weight: XLA rearranges it (and, in bfloat16 on the CPU, converts it to float32) for this dot. Made
+		// to depend on v, that copy is built when the backward pass reaches this dot instead of being shared
+		// with the forward pass's copy and kept alive in between (as convLateKernel does for convolutions).
+		other = after(other, v)
+	}
 	g := graph.DotGeneral(v, vOtherCross, vBatch, other, otherCross, otherBatch)
 	// The remaining axes of other (its contracting axes) come out in increasing axis order.
 	sorted := slices.Sorted(slices.Values(otherContracting))

@@ -73,6 +73,12 @@ report["sd15_xla_cpu"]["neti_step_512px_batch2"] = {
     for name in ("fp32", "fp32-idle", "fp32-arena2", "bf16-arena2", "fp32-notrim", "fp32-trim", "bf16-notrim", "bf16-trim",
                  "fp32-recompute", "bf16-recompute", "bf16-noynn")
 }
+gen = bench("sd15-generate-fp32-1image.txt")
+gen_s = {k.rsplit("/", 1)[1]: v["s/generation"] for k, v in gen.items()}
+report["sd15_xla_cpu"]["generate_50_steps_512px_fp32_1_image"] = {
+    "s": gen_s, "concept_first_over_plain": gen_s["concept-first"] / gen_s["plain"],
+    "concept_next_over_plain": gen_s["concept-next"] / gen_s["plain"],
+    "conditions": open(os.path.join(RAW, "sd15-generate-fp32-1image.txt")).read().strip().splitlines()[-1]}
 report["ratios"] = {
     "neti_step_go_over_xla": neti_step["go"] / neti_step["xla"],
     "neti_step_xla_over_pytorch_median": neti_step["xla"] / report["toy"]["neti_optimizer_step_s"]["pytorch_cpu_median"],

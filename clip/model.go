@@ -64,8 +64,9 @@ type EncoderOptions struct {
 	// Recompute keeps only each layer's input for the backward pass and runs the layer again there
 	// (activation checkpointing): the forward values are unchanged, the gradients with respect to the
 	// encoder's input equal those without it, and the layers' activations are not held while the rest of
-	// the backward pass runs, at the cost of a second forward pass. The layers' own weights then get no
-	// gradient through the recomputation: use it only with a frozen text encoder.
+	// the backward pass runs, at the cost of a second forward pass. Gradients with respect to the layers'
+	// own weights stay correct but come through the forward's values, so the memory is saved only while
+	// the text encoder is frozen (as in NeTI, TI and P+ training).
 	Recompute bool
 }
 

@@ -28,8 +28,9 @@ prepare() {
     name=$(basename "$(go list "$pkg")")
     go test -c -tags slow -ldflags '-s -w' -o "$bin/$name.test" "$pkg"
   done
-  # The working tree that travels is limited to 64 MiB: ship the binaries compressed.
-  tar -C "$bin" -cJf "$bin.tar.xz" .
+  # The working tree that travels is limited to 64 MiB: ship the binaries compressed, with a dictionary
+  # larger than the tar so that what the five binaries share (GoMLX, go-xla) is stored once (39 -> 22 MB).
+  tar -C "$bin" -cf - . | xz --lzma2=preset=6,dict=192MiB >"$bin.tar.xz"
   rm -rf "$bin"
   ls -la .dev
 }

@@ -48,8 +48,8 @@ func New(config string) (backends.Backend, error) {
 }
 
 // NewNoted is New that also returns a one-line note of how the backend was chosen when config left the
-// choice to this package ("" without $GOMLX_BACKEND, or "auto"), e.g. why the CPU runs on SimpleGo; "" when
-// config named the backend.
+// choice to this package ("" without $GOMLX_BACKEND, or "auto"), e.g. why the CPU runs on SimpleGo, or of the
+// environment it set for an NVIDIA plugin (gpuFloat32Env); "" otherwise.
 func NewNoted(config string) (b backends.Backend, note string, err error) {
 	source := "argument"
 	if config == "" {
@@ -102,8 +102,13 @@ func NewNoted(config string) (b backends.Backend, note string, err error) {
 					os.Getenv(pjrt.PJRTPluginPathsEnv), Auto)
 			}
 		}
+		note := gpuFloat32Env(pluginName, strings.Split(pluginOptions, ","))
+		if note != "" {
+			note = "float32 in full precision on the GPU (" + note + "; \"" + config + "," + tf32Option +
+				"\" allows TF32)"
+		}
 		b, err := newRegistered(config, name, options, source)
-		return b, "", err
+		return b, note, err
 	case slices.Contains(backends.List(), name):
 		b, err := newRegistered(config, name, options, source)
 		return b, "", err

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -155,4 +156,54 @@ func TestNewRejectsUnknown(t *testing.T) {
 // TestDescribeNil checks Describe does not panic on nil.
 func TestDescribeNil(t *testing.T) {
 	assert.Equal(t, "<nil backend>", Describe(nil))
+}
+
+// unsetEnv unsets the variables for the test and restores them after it.
+func unsetEnv(t *testing.T, names ...string) {
+	for _, name := range names {
+		t.Setenv(name, "")
+		require.NoError(t, os.Unsetenv(name))
+	}
+}
+
+func TestGPUFloat32Env(t *testing.T) {
+	vars := []string{"NVIDIA_TF32_OVERRIDE", "XLA_FLAGS", "GOPJRT_CUDA_CHECKS"}
+	get := func() []string {
+		var got []string
+		for _, v := range vars {
+			value, ok := os.LookupEnv(v)
+			got = append(got, fmt.Sprintf("%s=%q/%v", v, value, ok))
+		}
+		return got
+	}
+
+	unsetEnv(t, vars...)
+	before := get()
+	assert.Empty(t, gpuFloat32Env("cpu", nil), "the CPU plugin")
+	assert.Empty(t, gpuFloat32Env("/x/pjrt_c_api_cpu_plugin.so", nil), "the CPU plugin by path")
+	assert.Equal(t, before, get(), "no variable set for the CPU")
+
+	note := gpuFloat32Env("/opt/jax_plugins/xla_cuda13/xla_cuda_plugin.so", []string{""})
+	assert.Equal(t, "0", os.Getenv("NVIDIA_TF32_OVERRIDE"))
+	assert.Equal(t, "--xla_gpu_enable_triton_gemm=false", os.Getenv("XLA_FLAGS"))
+	assert.Equal(t, "0", os.Getenv("GOPJRT_CUDA_CHECKS"))
+	assert.Contains(t, note, "NVIDIA_TF32_OVERRIDE=0")
+
+	// What the user set stays; other XLA flags are kept.
+	t.Setenv("NVIDIA_TF32_OVERRIDE", "1")
+	t.Setenv("XLA_FLAGS", "--xla_gpu_enable_triton_gemm=true")
+	t.Setenv("GOPJRT_CUDA_CHECKS", "1")
+	assert.Empty(t, gpuFloat32Env("cuda", nil))
+	assert.Equal(t, "1", os.Getenv("NVIDIA_TF32_OVERRIDE"))
+	assert.Equal(t, "--xla_gpu_enable_triton_gemm=true", os.Getenv("XLA_FLAGS"))
+	t.Setenv("XLA_FLAGS", "--xla_dump_to=/tmp/d")
+	gpuFloat32Env("cuda", nil)
+	assert.Equal(t, "--xla_dump_to=/tmp/d --xla_gpu_enable_triton_gemm=false", os.Getenv("XLA_FLAGS"))
+
+	// tf32 asks for nothing but the check switch.
+	unsetEnv(t, vars...)
+	note = gpuFloat32Env("cuda", []string{"tf32"})
+	assert.Equal(t, "GOPJRT_CUDA_CHECKS=0", note)
+	_, ok := os.LookupEnv("NVIDIA_TF32_OVERRIDE")
+	assert.False(t, ok, "tf32: NVIDIA_TF32_OVERRIDE left unset")
 }

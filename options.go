@@ -68,7 +68,9 @@ type GenerateOptions struct {
 	// Width and Height of the images in pixels, multiples of the VAE's scale factor × 2^(UNet downsamplings).
 	// Default: the UNet's sample_size × the VAE's scale factor (512 for SD 1.5).
 	Width, Height int
-	// Seed of the initial noise. Images i of a call use Seed+i, so a set can be regenerated one by one.
+	// Seed of the initial noise. Images i of a call use Seed+i, so a set can be regenerated one by one: from
+	// the same noise, and on SimpleGo to the bit; XLA (CPU or GPU) sums in an order that depends on the
+	// batch, so there a few 8-bit values may differ by rounding (as in diffusers on a GPU).
 	Seed uint64
 	// NumImages is how many images to generate for the prompt. Default 1.
 	NumImages int

@@ -62,10 +62,15 @@ func TestGenerateMatchesDiffusers(t *testing.T) {
 }
 
 // TestGenerateIsSeeded checks that a seed fixes the images, and that a different seed changes them.
+// Image i of a batch starts from exactly the noise of seed+i alone; its pixels match the image regenerated
+// alone to rounding only, as XLA (CPU or GPU) sums in an order that depends on the batch size (on the CI
+// machine 2 of 16384 channel values differed by 1/255), where SimpleGo is batch-invariant.
 func TestGenerateIsSeeded(t *testing.T) {
 	p, err := LoadPipeline(filepath.Join("testdata", "tiny-sd1"), LoadOptions{})
 	require.NoError(t, err)
 	defer p.Close()
+	size := p.unet.InChannels * p.unet.SampleSize * p.unet.SampleSize
+	assert.Equal(t, seededNoise(8, 1, size), seededNoise(7, 2, size)[size:], "image 1 of seed 7 starts as image 0 of seed 8")
 	opts := GenerateOptions{Steps: 2, Seed: 7, NumImages: 2}
 	ctx := stdcontext.Background()
 	a, err := p.Generate(ctx, "a red star", opts)
@@ -78,7 +83,17 @@ func TestGenerateIsSeeded(t *testing.T) {
 	// The second image of seed 7 is the first image of seed 8: images can be regenerated one by one.
 	c, err := p.Generate(ctx, "a red star", GenerateOptions{Steps: 2, Seed: 8})
 	require.NoError(t, err)
-	assert.Equal(t, a[1].Pix, c[0].Pix)
+	require.Len(t, c[0].Pix, len(a[1].Pix))
+	worst, differ := 0, 0
+	for i, v := range a[1].Pix {
+		d := int(v) - int(c[0].Pix[i])
+		worst = max(worst, d, -d)
+		if d != 0 {
+			differ++
+		}
+	}
+	assert.LessOrEqual(t, worst, 2, "image 1 of seed 7 vs image 0 of seed 8: channel values may differ by rounding only")
+	assert.LessOrEqual(t, differ, len(a[1].Pix)/100, "channel values that differ: at most 1%% of %d", len(a[1].Pix))
 }
 
 func TestGenerateCancelled(t *testing.T) {

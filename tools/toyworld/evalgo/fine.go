@@ -8,7 +8,9 @@ import (
 	"image/draw"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/org/neti"
@@ -29,14 +31,20 @@ type fineResult struct {
 // must beat; with coarseOnly, only that, for models that do not know the fine words). For reference it also classifies the
 // scene each prompt describes (toyworld.SceneForCaption: representative values of its words) rendered
 // and passed through the model's VAE: the rates the classifier reaches on images that show exactly what
-// was asked.
-func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly bool, gridPath, reportPath string) error {
+// was asked. With shapes, only the prompts of those shapes.
+func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly bool, shapes []string, gridPath, reportPath string) error {
 	p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
 	if err != nil {
 		return err
 	}
 	defer p.Close()
 	prompts := toyworld.HeldOutFinePrompts()
+	if len(shapes) > 0 {
+		prompts = slices.DeleteFunc(prompts, func(pr toyworld.Prompt) bool { return !slices.Contains(shapes, pr.Requested.Shape) })
+		if len(prompts) == 0 {
+			return fmt.Errorf("--shapes %q: no fine prompt has those shapes; expected some of %v", strings.Join(shapes, ","), toyworld.Shapes)
+		}
+	}
 	const side = 64
 	canvas := image.NewRGBA(image.Rect(0, 0, side*(2*seeds+2), side*len(prompts)))
 	generated, unasked, rendered, reconstructed := toyworld.Tally{}, toyworld.Tally{}, toyworld.Tally{}, toyworld.Tally{}

@@ -52,6 +52,7 @@ func main() {
 	concepts := flag.String("concepts", "", "with --references: comma-separated concept names (default all)")
 	scoreDir := flag.String("score", "", "score the images DIR/<concept>/*.png of each concept folder found (oracle.py's output) and print their fidelity; nothing is generated")
 	coarseOnly := flag.Bool("coarse_only", false, "with --fine: generate only the prompts without their fine words (models that lack them)")
+	shapes := flag.String("shapes", "", "with --fine: comma-separated shapes, only the prompts of those (models trained on a subset of the world)")
 	flag.Parse()
 	if *scoreDir != "" {
 		if err := scoreImages(*scoreDir); err != nil {
@@ -72,7 +73,11 @@ func main() {
 		return
 	}
 	if *fine {
-		if err := runFine(*dir, *first, *seeds, *steps, *guidance, *coarseOnly, *grid, *report); err != nil {
+		var only []string
+		if *shapes != "" {
+			only = strings.Split(*shapes, ",")
+		}
+		if err := runFine(*dir, *first, *seeds, *steps, *guidance, *coarseOnly, only, *grid, *report); err != nil {
 			fmt.Fprintln(os.Stderr, "evalgo:", err)
 			os.Exit(1)
 		}

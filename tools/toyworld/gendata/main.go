@@ -22,9 +22,14 @@ func main() {
 	seed := flag.Uint64("seed", 0, "dataset seed")
 	metaOnly := flag.Bool("meta_only", false, "write metadata.jsonl only (the PNGs of a larger run with the same seed are reused)")
 	variants := flag.Int("caption_variants", 0, "also write captions.jsonl: this many extra captions per example, with attributes dropped more often (short prompts)")
+	fineMention := flag.Float64("fine_mention", toyworld.FineMention, "with --caption_variants: the probability that a variant names each group of fine words (metadata.jsonl's captions keep toyworld.FineMention)")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "gendata: --out is required")
+		os.Exit(2)
+	}
+	if *fineMention < 0 || *fineMention > 1 {
+		fmt.Fprintf(os.Stderr, "gendata: --fine_mention %v: expected a probability in [0, 1]\n", *fineMention)
 		os.Exit(2)
 	}
 	ex := toyworld.Dataset(*n, *seed, toyworld.IsHeldOut)
@@ -50,7 +55,7 @@ func main() {
 		os.Exit(1)
 	}
 	if *variants > 0 {
-		if err := writeLines(filepath.Join(*out, "captions.jsonl"), captionVariants(ex, *seed, *variants)); err != nil {
+		if err := writeLines(filepath.Join(*out, "captions.jsonl"), captionVariants(ex, *seed, *variants, *fineMention)); err != nil {
 			fmt.Fprintln(os.Stderr, "gendata:", err)
 			os.Exit(1)
 		}
@@ -96,10 +101,10 @@ func writeLines[T any](path string, values []T) error {
 
 // captionVariants returns k more captions per example, drawn independently of the scenes' random streams:
 // the shape always, the colour with probability 0.9, the background 0.75, size, pattern and position 0.5
-// each, each group of fine words with toyworld.FineMention. toyworld.Caption keeps each coarse attribute
+// each, each group of fine words with fineMention (toyworld.FineMention for the v2 model). toyworld.Caption keeps each coarse attribute
 // with 0.85, so "a red star on a blue background" (what users and the held-out evaluation type) is rare
 // among its captions; these variants make such short prompts common.
-func captionVariants(ex []toyworld.Example, seed uint64, k int) [][]string {
+func captionVariants(ex []toyworld.Example, seed uint64, k int, fineMention float64) [][]string {
 	out := make([][]string, len(ex))
 	for i, e := range ex {
 		rng := rand.New(rand.NewPCG(seed^0x76617269616e74, uint64(i))) // "variant"
@@ -113,7 +118,7 @@ func captionVariants(ex []toyworld.Example, seed uint64, k int) [][]string {
 					*f.v = ""
 				}
 			}
-			a.Fine = toyworld.KeepFine(e.Scene.FineWords(), toyworld.FineMention, rng)
+			a.Fine = toyworld.KeepFine(e.Scene.FineWords(), fineMention, rng)
 			out[i] = append(out[i], toyworld.Describe(a, rng))
 		}
 	}

@@ -33,11 +33,6 @@ type fineResult struct {
 // and passed through the model's VAE: the rates the classifier reaches on images that show exactly what
 // was asked. With shapes, only the prompts of those shapes.
 func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly bool, shapes []string, gridPath, reportPath string) error {
-	p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
-	if err != nil {
-		return err
-	}
-	defer p.Close()
 	prompts := toyworld.HeldOutFinePrompts()
 	if len(shapes) > 0 {
 		prompts = slices.DeleteFunc(prompts, func(pr toyworld.Prompt) bool { return !slices.Contains(shapes, pr.Requested.Shape) })
@@ -45,6 +40,11 @@ func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly b
 			return fmt.Errorf("--shapes %q: no fine prompt has those shapes; expected some of %v", strings.Join(shapes, ","), toyworld.Shapes)
 		}
 	}
+	p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
 	const side = 64
 	canvas := image.NewRGBA(image.Rect(0, 0, side*(2*seeds+2), side*len(prompts)))
 	generated, unasked, rendered, reconstructed := toyworld.Tally{}, toyworld.Tally{}, toyworld.Tally{}, toyworld.Tally{}

@@ -35,10 +35,12 @@ type fineResult struct {
 func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly bool, shapes []string, gridPath, reportPath string) error {
 	prompts := toyworld.HeldOutFinePrompts()
 	if len(shapes) > 0 {
-		prompts = slices.DeleteFunc(prompts, func(pr toyworld.Prompt) bool { return !slices.Contains(shapes, pr.Requested.Shape) })
-		if len(prompts) == 0 {
-			return fmt.Errorf("--shapes %q: no fine prompt has those shapes; expected some of %v", strings.Join(shapes, ","), toyworld.Shapes)
+		for _, s := range shapes {
+			if !slices.Contains(toyworld.Shapes, s) {
+				return fmt.Errorf("--shapes %q: %q is not a shape; expected some of %v, comma-separated", strings.Join(shapes, ","), s, toyworld.Shapes)
+			}
 		}
+		prompts = slices.DeleteFunc(prompts, func(pr toyworld.Prompt) bool { return !slices.Contains(shapes, pr.Requested.Shape) })
 	}
 	p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
 	if err != nil {

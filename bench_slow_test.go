@@ -49,6 +49,7 @@ func BenchmarkSD15UNetStep(b *testing.B) {
 		b.Run(dtype.String(), func(b *testing.B) {
 			be, err := backend.New("")
 			require.NoError(b, err)
+			defer be.Finalize() // b.Run calls this function twice (b.N 1, then the timed N): one client at a time
 			ctx := context.New()
 			exec, err := context.NewExec(be, ctx, func(ctx *context.Context, sample, t, states *graph.Node) *graph.Node {
 				sample, states = graph.ConvertDType(sample, dtype), graph.ConvertDType(states, dtype)
@@ -79,6 +80,7 @@ func BenchmarkSD15TextEncoder(b *testing.B) {
 		b.Run(dtype.String(), func(b *testing.B) {
 			be, err := backend.New("")
 			require.NoError(b, err)
+			defer be.Finalize() // b.Run calls this function twice (b.N 1, then the timed N): one client at a time
 			ctx := context.New()
 			ctx.SetParam(nn.ParamDType, dtype)
 			exec, err := context.NewExec(be, ctx, func(ctx *context.Context, ids *graph.Node) *graph.Node {

@@ -39,7 +39,11 @@ func encodeConditioning(textCtx *context.Context, textCfg *clip.Config, ids, pos
 		return keys, keys
 	}
 	bypassed := textualBypass(last, positions, graph.ConvertDType(bypass, last.DType()), alpha) // [R, L, D]
-	return keys, clip.FinalNorm(textCtx, textCfg, bypassed)                                     // [R, L, D] each
+	values = clip.FinalNorm(textCtx, textCfg, bypassed)                                         // [R, L, D]
+	// Away from the placeholders the values are the keys, exactly: the norm of the same states computed twice
+	// may round differently (XLA on a GPU fuses the two copies apart), so take them from the keys.
+	hit := graph.ReduceSum(placeholderOneHot(positions, last.Shape().Dim(1), dtypes.Float32), 1) // [R, L]
+	return keys, graph.Where(graph.GreaterThan(hit, graph.ScalarZero(hit.Graph(), dtypes.Float32)), values, keys)
 }
 
 // injectWords replaces the input token embeddings of the placeholders by the mappers' words (spec §5.1):

@@ -41,6 +41,10 @@ func init() { xla.EnableAutoInstall(false) }
 //   - "xla:cuda" (or another plugin name): the PJRT plugin pjrt_c_api_<name>_plugin.so found on PJRT's search
 //     path ($PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla, /usr/local/lib/go-xla, the system's library
 //     folders); "xla:/path/to/plugin.so" loads that file. GoMLX's aliases "stablehlo", "shlo", "hlo" work too.
+//     On an NVIDIA plugin float32 is computed in full precision and GPU memory is taken as needed rather than
+//     reserved up front; options after the plugin, comma-separated: "tf32" (allow TF32), "preallocate"
+//     (reserve it up front), "memory_fraction=F" (use at most F of the GPU's memory), e.g.
+//     "xla:cuda,tf32,memory_fraction=0.5".
 //   - any other name registered with GoMLX's backends.Register, passed through unchanged.
 func New(config string) (backends.Backend, error) {
 	b, _, err := NewNoted(config)
@@ -107,6 +111,14 @@ func NewNoted(config string) (b backends.Backend, note string, err error) {
 			note = "float32 in full precision on the GPU (" + note + "; \"" + config + "," + tf32Option +
 				"\" allows TF32)"
 		}
+		if isNVIDIA(pluginName) {
+			clientOptions, rest, err := gpuClientOptions(strings.Split(options, ","))
+			if err != nil {
+				return nil, "", fmt.Errorf("backend.New: backend %q (from %s): %w", config, source, err)
+			}
+			b, err := newXLA(config, strings.Join(rest, ","), clientOptions, source)
+			return b, note, err
+		}
 		b, err := newRegistered(config, name, options, source)
 		return b, note, err
 	case slices.Contains(backends.List(), name):
@@ -153,6 +165,23 @@ func newRegistered(config, name, options, source string) (b backends.Backend, er
 		}
 	}()
 	b, err = backends.NewWithConfig(name + ":" + options)
+	if err != nil {
+		return nil, fmt.Errorf("backend.New: creating backend %q (from %s) failed: %w; check the plugin "+
+			"name or path (a GPU plugin needs a GPU and its driver), or use %q for the pure-Go CPU backend",
+			config, source, err, CPUName)
+	}
+	return b, nil
+}
+
+// newXLA creates GoMLX's XLA backend for options ("<plugin>[,<plugin options>]") with PJRT client options,
+// turning its panics into errors.
+func newXLA(config, options string, clientOptions pjrt.NamedValuesMap, source string) (b backends.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("backend.New: creating backend %q (from %s) failed: %v", config, source, r)
+		}
+	}()
+	b, err = xla.NewWithOptions(options, clientOptions)
 	if err != nil {
 		return nil, fmt.Errorf("backend.New: creating backend %q (from %s) failed: %w; check the plugin "+
 			"name or path (a GPU plugin needs a GPU and its driver), or use %q for the pure-Go CPU backend",

@@ -207,3 +207,38 @@ func TestGPUFloat32Env(t *testing.T) {
 	_, ok := os.LookupEnv("NVIDIA_TF32_OVERRIDE")
 	assert.False(t, ok, "tf32: NVIDIA_TF32_OVERRIDE left unset")
 }
+
+// TestGPUClientOptions: an NVIDIA plugin's client does not reserve the GPU's memory unless asked
+// ("preallocate"), takes "memory_fraction=F", and neither is passed on to GoMLX (it logs options it does not
+// know).
+func TestGPUClientOptions(t *testing.T) {
+	opts, rest, err := gpuClientOptions([]string{"/p/xla_cuda_plugin.so", "tf32"})
+	require.NoError(t, err)
+	assert.Equal(t, pjrt.NamedValuesMap{"preallocate": false}, opts)
+	assert.Equal(t, []string{"/p/xla_cuda_plugin.so", "tf32"}, rest)
+	opts, rest, err = gpuClientOptions([]string{"cuda", "preallocate", "memory_fraction=0.25", "tf32"})
+	require.NoError(t, err)
+	assert.Equal(t, pjrt.NamedValuesMap{"memory_fraction": float32(0.25)}, opts)
+	assert.Equal(t, []string{"cuda", "tf32"}, rest)
+	for _, bad := range []string{"memory_fraction", "memory_fraction=", "memory_fraction=0", "memory_fraction=1.5",
+		"memory_fraction=half", "memory_fraction=NaN"} {
+		_, _, err := gpuClientOptions([]string{"cuda", bad})
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "0 < F ≤ 1", bad)
+	}
+	assert.True(t, isNVIDIA("/opt/jax_plugins/xla_cuda13/xla_cuda_plugin.so"))
+	assert.False(t, isNVIDIA("/root/.cache/neti/pjrt-cpu/0.11.2/pjrt_c_api_cpu_plugin.so"))
+}
+
+// TestNewRejectsBadGPUOption: a malformed memory_fraction is an error that names the config, before any
+// plugin is loaded.
+func TestNewRejectsBadGPUOption(t *testing.T) {
+	for _, v := range []string{"NVIDIA_TF32_OVERRIDE", "GOPJRT_CUDA_CHECKS", "XLA_FLAGS"} {
+		t.Setenv(v, os.Getenv(v)) // restored after the test: New sets them for an NVIDIA plugin
+	}
+	config := "xla:/nowhere/xla_cuda_plugin.so,memory_fraction=2"
+	_, err := New(config)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), config)
+	assert.Contains(t, err.Error(), "0 < F ≤ 1")
+}

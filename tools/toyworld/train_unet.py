@@ -73,7 +73,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--ema", type=float, default=0.995)
     ap.add_argument("--drop", type=float, default=0.1)
-    ap.add_argument("--max_steps", type=int, default=0, help="stop after this many steps (0: time only)")
+    ap.add_argument("--max_steps", type=int, default=0,
+                    help="stop after this many steps, the learning-rate schedule following them (0: time only)")
     ap.add_argument("--ckpt_minutes", type=float, default=4)
     ap.add_argument("--offset_noise", type=float, default=0.0,
                     help="std of a per-sample, per-channel constant added to the noise (see the model card)")
@@ -208,6 +209,8 @@ def train(a, grp):
         if save_now:
             save(a, grp, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, time.time() - t_start)
             last_ck = time.time()
+        if a.max_steps:  # a step budget: the schedule follows the steps, so a run's result does not depend on load
+            frac = step / a.max_steps
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.5 * (1 + np.cos(np.pi * frac)) * 0.9 + 0.1)
         for pg in opt.param_groups:
             pg["lr"] = lr

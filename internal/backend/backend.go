@@ -82,6 +82,10 @@ func NewNoted(config string) (b backends.Backend, note string, err error) {
 		return b, "", err
 	case slices.Contains(xlaNames, name):
 		pluginName, pluginOptions, _ := strings.Cut(options, ",")
+		if o := gpuOnlyOption(strings.Split(pluginOptions, ",")); o != "" && !isNVIDIA(pluginName) {
+			return nil, "", fmt.Errorf("backend.New: backend %q (from %s): option %q is for NVIDIA GPU plugins "+
+				"(xla:cuda or a path to a CUDA plugin); remove it", config, source, o)
+		}
 		switch {
 		case pluginName == "" || pluginName == "cpu":
 			plugin, where := FindCPUPlugin()
@@ -106,20 +110,22 @@ func NewNoted(config string) (b backends.Backend, note string, err error) {
 					os.Getenv(pjrt.PJRTPluginPathsEnv), Auto)
 			}
 		}
+		if !isNVIDIA(pluginName) {
+			b, err := newRegistered(config, name, options, source)
+			return b, "", err
+		}
+		clientOptions, rest, err := gpuClientOptions(strings.Split(options, ","))
+		if err != nil {
+			return nil, "", fmt.Errorf("backend.New: backend %q (from %s): %w", config, source, err)
+		}
 		note := gpuFloat32Env(pluginName, strings.Split(pluginOptions, ","))
 		if note != "" {
 			note = "float32 in full precision on the GPU (" + note + "; \"" + config + "," + tf32Option +
 				"\" allows TF32)"
 		}
-		if isNVIDIA(pluginName) {
-			clientOptions, rest, err := gpuClientOptions(strings.Split(options, ","))
-			if err != nil {
-				return nil, "", fmt.Errorf("backend.New: backend %q (from %s): %w", config, source, err)
-			}
-			b, err := newXLA(config, strings.Join(rest, ","), clientOptions, source)
-			return b, note, err
-		}
-		b, err := newRegistered(config, name, options, source)
+		b, err := create(config, source, func() (backends.Backend, error) {
+			return xla.NewWithOptions(strings.Join(rest, ","), clientOptions)
+		})
 		return b, note, err
 	case slices.Contains(backends.List(), name):
 		b, err := newRegistered(config, name, options, source)
@@ -157,31 +163,20 @@ func cpuOptions(options string) string {
 	return options + ",ops_sequential"
 }
 
-// newRegistered calls the constructor GoMLX registered for name, turning its panics into errors.
-func newRegistered(config, name, options, source string) (b backends.Backend, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("backend.New: creating backend %q (from %s) failed: %v", config, source, r)
-		}
-	}()
-	b, err = backends.NewWithConfig(name + ":" + options)
-	if err != nil {
-		return nil, fmt.Errorf("backend.New: creating backend %q (from %s) failed: %w; check the plugin "+
-			"name or path (a GPU plugin needs a GPU and its driver), or use %q for the pure-Go CPU backend",
-			config, source, err, CPUName)
-	}
-	return b, nil
+// newRegistered calls the constructor GoMLX registered for name.
+func newRegistered(config, name, options, source string) (backends.Backend, error) {
+	return create(config, source, func() (backends.Backend, error) { return backends.NewWithConfig(name + ":" + options) })
 }
 
-// newXLA creates GoMLX's XLA backend for options ("<plugin>[,<plugin options>]") with PJRT client options,
-// turning its panics into errors.
-func newXLA(config, options string, clientOptions pjrt.NamedValuesMap, source string) (b backends.Backend, err error) {
+// create calls a backend constructor for config, turning its panics and errors into errors that say what
+// to do.
+func create(config, source string, constructor func() (backends.Backend, error)) (b backends.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			b, err = nil, fmt.Errorf("backend.New: creating backend %q (from %s) failed: %v", config, source, r)
 		}
 	}()
-	b, err = xla.NewWithOptions(options, clientOptions)
+	b, err = constructor()
 	if err != nil {
 		return nil, fmt.Errorf("backend.New: creating backend %q (from %s) failed: %w; check the plugin "+
 			"name or path (a GPU plugin needs a GPU and its driver), or use %q for the pure-Go CPU backend",

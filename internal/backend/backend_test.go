@@ -242,3 +242,12 @@ func TestNewRejectsBadGPUOption(t *testing.T) {
 	assert.Contains(t, err.Error(), config)
 	assert.Contains(t, err.Error(), "0 < F ≤ 1")
 }
+
+// TestNewRejectsGPUOptionOnCPU: the GPU-only options are an error on the CPU plugin, not ignored.
+func TestNewRejectsGPUOptionOnCPU(t *testing.T) {
+	for _, config := range []string{"xla:cpu,memory_fraction=0.5", "xla:/x/pjrt_c_api_cpu_plugin.so,preallocate"} {
+		_, err := New(config)
+		require.Error(t, err, config)
+		assert.Contains(t, err.Error(), "is for NVIDIA GPU plugins", config)
+	}
+}

@@ -77,6 +77,16 @@ const preallocateOption = "preallocate"
 // allocation beyond it fails with an out-of-memory error rather than taking more.
 const memoryFractionOption = "memory_fraction"
 
+// gpuOnlyOption returns the first of pluginOptions that only an NVIDIA plugin takes, or "".
+func gpuOnlyOption(pluginOptions []string) string {
+	for _, o := range pluginOptions {
+		if name, _, _ := strings.Cut(o, "="); name == preallocateOption || name == memoryFractionOption {
+			return o
+		}
+	}
+	return ""
+}
+
 // gpuClientOptions returns the PJRT client options neti gives an NVIDIA plugin and pluginOptions without
 // the ones it consumed (GoMLX rejects options it does not know), or an error for a malformed one.
 //

@@ -226,6 +226,9 @@ func TestGPUClientOptions(t *testing.T) {
 		require.Error(t, err, bad)
 		assert.Contains(t, err.Error(), "0 < F ≤ 1", bad)
 	}
+	_, _, err = gpuClientOptions([]string{"cuda", "preallocate=false"})
+	require.Error(t, err, "preallocate takes no value")
+	assert.Contains(t, err.Error(), "takes no value")
 	assert.True(t, isNVIDIA("/opt/jax_plugins/xla_cuda13/xla_cuda_plugin.so"))
 	assert.False(t, isNVIDIA("/root/.cache/neti/pjrt-cpu/0.11.2/pjrt_c_api_cpu_plugin.so"))
 }

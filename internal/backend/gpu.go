@@ -101,7 +101,10 @@ func gpuClientOptions(pluginOptions []string) (pjrt.NamedValuesMap, []string, er
 	for _, o := range pluginOptions {
 		name, value, hasValue := strings.Cut(o, "=")
 		switch {
-		case o == preallocateOption:
+		case name == preallocateOption:
+			if hasValue {
+				return nil, nil, fmt.Errorf("plugin option %q: expected %s alone (it takes no value)", o, preallocateOption)
+			}
 			delete(opts, "preallocate")
 		case name == memoryFractionOption:
 			f, err := strconv.ParseFloat(value, 32)

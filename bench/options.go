@@ -48,9 +48,11 @@ type Options struct {
 	// super-category word, the coarse words, the full description and the VAE round trip), which cost
 	// three prompts' images per concept and no training. Default false: measured.
 	SkipReferences bool `json:"skip_references,omitempty"`
-	// SampleSteps is the number of denoising steps of each evaluation image (DPM-Solver++(2M), guidance
-	// 7.5). Default 20.
+	// SampleSteps is the number of denoising steps of each evaluation image (DPM-Solver++(2M)). Default 20.
 	SampleSteps int `json:"sample_steps"`
+	// GuidanceScale is the classifier-free guidance of every evaluation image, the references' included
+	// (neti.GenerateOptions.GuidanceScale; 1 disables guidance). Default 7.5, Stable Diffusion's.
+	GuidanceScale float64 `json:"guidance_scale,omitempty"`
 	// FidelityLevels are fractions of a concept's reference fidelity (the best final reconstruction
 	// fidelity among the benchmarked methods on that concept); MethodResult.StepsTo reports the first
 	// curve step at which a run reaches each. Default 0.5, 0.7, 0.9.
@@ -92,6 +94,9 @@ func (o Options) withDefaults() Options {
 	if o.SampleSteps == 0 {
 		o.SampleSteps = 20
 	}
+	if o.GuidanceScale == 0 {
+		o.GuidanceScale = 7.5
+	}
 	if o.FidelityLevels == nil {
 		o.FidelityLevels = []float64{0.5, 0.7, 0.9}
 	}
@@ -132,6 +137,9 @@ func (o Options) validate() error {
 		if f.v < 1 {
 			return fail("%s is %d: expected at least 1", f.name, f.v)
 		}
+	}
+	if !(o.GuidanceScale >= 1 && o.GuidanceScale <= 100) {
+		return fail("GuidanceScale is %g: expected a guidance weight from 1 (no guidance) to 100, such as 7.5", o.GuidanceScale)
 	}
 	for _, l := range o.FidelityLevels {
 		if !(l > 0 && l <= 1) {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,6 +28,9 @@ func TestOptionsValidation(t *testing.T) {
 		{Options{Seeds: -1}, "Seeds is -1"},
 		{Options{SampleSteps: -1}, "SampleSteps is -1"},
 		{Options{FidelityLevels: []float64{1.5}}, "FidelityLevels holds 1.5"},
+		{Options{GuidanceScale: 0.5}, "GuidanceScale is 0.5"},
+		{Options{GuidanceScale: math.NaN()}, "GuidanceScale is NaN"},
+		{Options{GuidanceScale: math.Inf(1)}, "GuidanceScale is +Inf"},
 	} {
 		_, err := Run(context.Background(), nil, "../examples/concepts", tc.opts, nil)
 		require.Error(t, err, "%+v", tc.opts)
@@ -40,6 +44,7 @@ func TestOptionsValidation(t *testing.T) {
 	assert.Len(t, o.Concepts, 8, "every shipped concept by default")
 	assert.Equal(t, Methods, o.Methods)
 	assert.Equal(t, neti.ToyPreset().MaxTrainSteps, o.Steps)
+	assert.Equal(t, 7.5, o.GuidanceScale, "Stable Diffusion's guidance by default")
 	assert.NoError(t, o.validate())
 }
 

@@ -33,6 +33,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seeds := fs.Int("seeds", 0, "images per evaluation prompt (default 4)")
 	contextPrompts := fs.Int("context_prompts", 0, "editability prompts per concept (default 4)")
 	sampleSteps := fs.Int("num_inference_steps", 0, "denoising steps of each evaluation image (default 20)")
+	guidance := fs.Float64("guidance_scale", 0, "classifier-free guidance of every evaluation image, the references' included (default 7.5)")
 	resolution := fs.Int("resolution", 0, "training image size (default: the model's)")
 	batch := fs.Int("train_batch_size", 0, "training batch size (default: neti.ToyPreset's, 2)")
 	lr := fs.Float64("learning_rate", 0, "training learning rate (default: neti.ToyPreset's)")
@@ -60,7 +61,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("bench: --normalize_output is %q: expected %q (default) or %q", *normalize, neti.NormalizeWord, neti.NormalizeConcat)
 	}
 	opts := bench.Options{Concepts: splitList(*concepts), Methods: splitList(*methods), Steps: *steps,
-		EvalEvery: *evalEvery, Seeds: *seeds, ContextPrompts: *contextPrompts, SampleSteps: *sampleSteps, Seed: *seed}
+		EvalEvery: *evalEvery, Seeds: *seeds, ContextPrompts: *contextPrompts, SampleSteps: *sampleSteps, GuidanceScale: *guidance, Seed: *seed}
 	switch *truncations {
 	case "":
 	case "none":

@@ -11,6 +11,9 @@
 #                                  # /tmp): one optimizer step at 512 px (fp32, bf16) and 50-step generations
 #                                  # with and without a concept (the ≤ 1.1× target), the fp32 step capped at
 #                                  # 12 GB; each part in a process of its own with the GPU's memory sampled
+#   scripts/gpu-check.sh neti-train     # there: the optimizer-step parts of neti only (also XLA's buffer
+#                                       # sizes of the bf16 step, and bf16 with allocator=platform); ≈ 6 min
+#   scripts/gpu-check.sh neti-generate  # there: the generation parts of neti only
 #
 # With the device tool: run `prepare` here, then run(command="bash scripts/gpu-check.sh run",
 # carry=[".dev/gpu.tar.xz"], timeout_s=540), and the same with "neti" (XLA compiles of the SD 1.5 training
@@ -114,19 +117,52 @@ part() {
   [ -n "${NETI_SD15_DIR:-}" ] || { NETI_SD15_DIR=$(ls -d /tmp/neti-sd15-*/model 2>/dev/null | head -1); export NETI_SD15_DIR; }
 }
 
+# xlabuffers runs one NeTI benchmark ($2) with XLA dumping its compiled modules, and prints the total of each
+# module's buffer assignment (from its memory-usage report) (weights, parameters and temporaries: what the computation needs on the device,
+# whatever the allocator keeps) and keeps the largest module's memory-usage report in $out/$1-memory.txt.
+xlabuffers() {
+  local dump=/tmp/neti-xla-dump-$1
+  rm -rf "$dump"
+  XLA_FLAGS="${XLA_FLAGS:-} --xla_dump_to=$dump" "$bin/neti.test" -test.run '^$' -test.bench "$2" -test.benchtime 1x \
+    -test.count 1 || echo "$1: FAILED"
+  echo "$1: XLA buffer assignments (largest first):"
+  local sizes
+  sizes=$(for f in "$dump"/*memory-usage-report.txt; do
+    if [ -f "$f" ]; then echo "$(grep -m1 '^Total bytes' "$f" | sed 's/^Total bytes[a-z ]*: *//')  $(basename "$f")"; fi
+  done | sort -n -r)
+  echo "$sizes" | head -5
+  local big
+  big=$(echo "$sizes" | head -1 | awk '{print $NF}')
+  [ -z "$big" ] || head -c 200000 "$dump/$big" >"$out/$1-memory.txt"
+  rm -rf "$dump"
+}
+
+# neti_train: the SD 1.5 NeTI optimizer step at 512 px, batch 2.
+neti_train() {
+  # The 12 GB target: the fp32 step with the backend capped at 12 GB (of the H200's 150.8 GB) passes or fails
+  # with an out-of-memory error (uncapped, the fp32 processes grew to XLA's 75 % cap within seconds).
+  # (memory_fraction and allocator are NVIDIA plugin options: the CPU rehearsal skips those parts.)
+  if command -v nvidia-smi >/dev/null; then
+    part train-float32-12GB 'SD15NeTITrainStep/float32' "$GOMLX_BACKEND,memory_fraction=0.077"
+    # With the platform allocator (a cudaMalloc per buffer, freed when done) the sampler sees the need.
+    part train-bfloat16-platform 'SD15NeTITrainStep/bfloat16' "$GOMLX_BACKEND,allocator=platform"
+  fi
+  xlabuffers xla-train-bfloat16 'SD15NeTITrainStep/bfloat16'
+  part train-float32 'SD15NeTITrainStep/float32'
+  part train-bfloat16 'SD15NeTITrainStep/bfloat16'
+}
+
+# neti_generate: 50-step generations with and without a concept, 1 and 4 images.
+neti_generate() {
+  part generate-float32 'SD15NeTIGenerate/float32'
+  part generate-bfloat16 'SD15NeTIGenerate/bfloat16'
+}
+
 neti() {
   setup gpu-neti.log
   free -g | head -2; df -h /tmp | tail -1
-  # The 12 GB target: the fp32 step with the backend capped at 12 GB (of the H200's 150.8 GB) passes or fails
-  # with an out-of-memory error (uncapped, the fp32 processes grew to XLA's 75 % cap within seconds).
-  # (memory_fraction is an NVIDIA plugin's option: the CPU rehearsal skips this part.)
-  if command -v nvidia-smi >/dev/null; then
-    part train-float32-12GB 'SD15NeTITrainStep/float32' "$GOMLX_BACKEND,memory_fraction=0.077"
-  fi
-  part train-float32 'SD15NeTITrainStep/float32'
-  part train-bfloat16 'SD15NeTITrainStep/bfloat16'
-  part generate-float32 'SD15NeTIGenerate/float32'
-  part generate-bfloat16 'SD15NeTIGenerate/bfloat16'
+  neti_train
+  neti_generate
 }
 
 case "${1:-}" in
@@ -135,5 +171,7 @@ case "${1:-}" in
   parity) setup gpu-parity.log; root=$PWD; parity "$GOMLX_BACKEND" "${2:-}" ;;
   bench) setup gpu-bench.log; root=$PWD; bench ;;
   neti) neti ;;
-  *) echo "usage: $0 prepare|run|parity [REGEX]|bench|neti"; exit 2 ;;
+  neti-train) setup gpu-neti-train.log; neti_train ;;
+  neti-generate) setup gpu-neti-generate.log; neti_generate ;;
+  *) echo "usage: $0 prepare|run|parity [REGEX]|bench|neti|neti-train|neti-generate"; exit 2 ;;
 esac

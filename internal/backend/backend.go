@@ -43,7 +43,8 @@ func init() { xla.EnableAutoInstall(false) }
 //     folders); "xla:/path/to/plugin.so" loads that file. GoMLX's aliases "stablehlo", "shlo", "hlo" work too.
 //     On an NVIDIA plugin float32 is computed in full precision and GPU memory is taken as needed rather than
 //     reserved up front; options after the plugin, comma-separated: "tf32" (allow TF32), "preallocate"
-//     (reserve it up front), "memory_fraction=F" (use at most F of the GPU's memory), e.g.
+//     (reserve it up front), "memory_fraction=F" (use at most F of the GPU's memory), "allocator=NAME"
+//     (bfc, cuda_async, platform or default: how memory is taken and returned), e.g.
 //     "xla:cuda,tf32,memory_fraction=0.5".
 //   - any other name registered with GoMLX's backends.Register, passed through unchanged.
 func New(config string) (backends.Backend, error) {

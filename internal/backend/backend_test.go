@@ -209,8 +209,8 @@ func TestGPUFloat32Env(t *testing.T) {
 }
 
 // TestGPUClientOptions: an NVIDIA plugin's client does not reserve the GPU's memory unless asked
-// ("preallocate"), takes "memory_fraction=F", and neither is passed on to GoMLX (it logs options it does not
-// know).
+// ("preallocate"), takes "memory_fraction=F" and "allocator=NAME", and none is passed on to GoMLX (it logs
+// options it does not know).
 func TestGPUClientOptions(t *testing.T) {
 	opts, rest, err := gpuClientOptions([]string{"/p/xla_cuda_plugin.so", "tf32"})
 	require.NoError(t, err)
@@ -225,6 +225,15 @@ func TestGPUClientOptions(t *testing.T) {
 		_, _, err := gpuClientOptions([]string{"cuda", bad})
 		require.Error(t, err, bad)
 		assert.Contains(t, err.Error(), "0 < F ≤ 1", bad)
+	}
+	opts, rest, err = gpuClientOptions([]string{"cuda", "allocator=platform"})
+	require.NoError(t, err)
+	assert.Equal(t, pjrt.NamedValuesMap{"preallocate": false, "allocator": "platform"}, opts)
+	assert.Equal(t, []string{"cuda"}, rest)
+	for _, bad := range []string{"allocator", "allocator=", "allocator=malloc", "allocator=BFC"} {
+		_, _, err := gpuClientOptions([]string{"cuda", bad})
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "default, bfc, cuda_async, platform", bad)
 	}
 	_, _, err = gpuClientOptions([]string{"cuda", "preallocate=false"})
 	require.Error(t, err, "preallocate takes no value")
@@ -248,7 +257,7 @@ func TestNewRejectsBadGPUOption(t *testing.T) {
 
 // TestNewRejectsGPUOptionOnCPU: the GPU-only options are an error on the CPU plugin, not ignored.
 func TestNewRejectsGPUOptionOnCPU(t *testing.T) {
-	for _, config := range []string{"xla:cpu,memory_fraction=0.5", "xla:/x/pjrt_c_api_cpu_plugin.so,preallocate"} {
+	for _, config := range []string{"xla:cpu,memory_fraction=0.5", "xla:/x/pjrt_c_api_cpu_plugin.so,preallocate", "xla:cpu,allocator=platform"} {
 		_, err := New(config)
 		require.Error(t, err, config)
 		assert.Contains(t, err.Error(), "is for NVIDIA GPU plugins", config)

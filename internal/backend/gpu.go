@@ -77,10 +77,21 @@ const preallocateOption = "preallocate"
 // allocation beyond it fails with an out-of-memory error rather than taking more.
 const memoryFractionOption = "memory_fraction"
 
+// allocatorOption is the XLA plugin option "allocator=NAME" that chooses how the backend takes GPU memory:
+// "bfc" (XLA's default: a best-fit pool that keeps what it took, so a process's footprint is its peak need
+// plus what compilation's autotuning asked for), "cuda_async" (CUDA's stream-ordered pool, which returns
+// freed memory to the driver), "platform" (one cudaMalloc/cudaFree per buffer: slow, but a memory sampler
+// then sees what the computation needs) or "default" (the plugin's choice, bfc today); e.g.
+// "xla:cuda,allocator=platform".
+const allocatorOption = "allocator"
+
+// allocators are the values allocatorOption takes (those XLA's GPU plugin accepts).
+var allocators = []string{"default", "bfc", "cuda_async", "platform"}
+
 // gpuOnlyOption returns the first of pluginOptions that only an NVIDIA plugin takes, or "".
 func gpuOnlyOption(pluginOptions []string) string {
 	for _, o := range pluginOptions {
-		if name, _, _ := strings.Cut(o, "="); name == preallocateOption || name == memoryFractionOption {
+		if name, _, _ := strings.Cut(o, "="); name == preallocateOption || name == memoryFractionOption || name == allocatorOption {
 			return o
 		}
 	}
@@ -113,6 +124,12 @@ func gpuClientOptions(pluginOptions []string) (pjrt.NamedValuesMap, []string, er
 					"GPU's memory the backend may use (e.g. %s=0.5)", o, memoryFractionOption, memoryFractionOption)
 			}
 			opts[memoryFractionOption] = float32(f)
+		case name == allocatorOption:
+			if !hasValue || !slices.Contains(allocators, value) {
+				return nil, nil, fmt.Errorf("plugin option %q: expected %s=NAME with NAME one of %s (e.g. %s=platform)",
+					o, allocatorOption, strings.Join(allocators, ", "), allocatorOption)
+			}
+			opts[allocatorOption] = value
 		default:
 			rest = append(rest, o)
 		}

@@ -1,6 +1,7 @@
 package neti
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -113,6 +114,8 @@ func TestOptionsValidation(t *testing.T) {
 	}{
 		{GenerateOptions{Steps: -1, Width: 64, Height: 64}, "Steps is -1"},
 		{GenerateOptions{GuidanceScale: 0.5, Width: 64, Height: 64}, "GuidanceScale is 0.5"},
+		{GenerateOptions{GuidanceScale: math.NaN(), Width: 64, Height: 64}, "GuidanceScale is NaN"},
+		{GenerateOptions{GuidanceScale: math.Inf(1), Width: 64, Height: 64}, "GuidanceScale is +Inf"},
 		{GenerateOptions{Sampler: "plms", Width: 64, Height: 64}, `Sampler is "plms"`},
 		{GenerateOptions{Width: 60, Height: 64}, "Width is 60; expected a positive multiple of 16"},
 		{GenerateOptions{NumImages: 100, Width: 64, Height: 64}, "NumImages is 100"},

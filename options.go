@@ -2,6 +2,7 @@ package neti
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -205,8 +206,8 @@ func (o GenerateOptions) validateOptions() error {
 	if o.Steps < 1 {
 		return fmt.Errorf("neti: GenerateOptions.Steps is %d; expected at least 1 (at most the schedule's num_train_timesteps)", o.Steps)
 	}
-	if o.GuidanceScale < 1 {
-		return fmt.Errorf("neti: GenerateOptions.GuidanceScale is %g; expected ≥ 1 (1 disables guidance)", o.GuidanceScale)
+	if !(o.GuidanceScale >= 1) || math.IsInf(o.GuidanceScale, 1) {
+		return fmt.Errorf("neti: GenerateOptions.GuidanceScale is %g; expected a finite weight ≥ 1 (1 disables guidance)", o.GuidanceScale)
 	}
 	if o.NumImages < 1 || o.NumImages > 64 {
 		return fmt.Errorf("neti: GenerateOptions.NumImages is %d; expected 1 to 64", o.NumImages)

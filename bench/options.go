@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -138,8 +139,8 @@ func (o Options) validate() error {
 			return fail("%s is %d: expected at least 1", f.name, f.v)
 		}
 	}
-	if !(o.GuidanceScale >= 1 && o.GuidanceScale <= 100) {
-		return fail("GuidanceScale is %g: expected a guidance weight from 1 (no guidance) to 100, such as 7.5", o.GuidanceScale)
+	if !(o.GuidanceScale >= 1) || math.IsInf(o.GuidanceScale, 1) {
+		return fail("GuidanceScale is %g: expected a finite guidance weight ≥ 1 (1 disables guidance), such as 7.5", o.GuidanceScale)
 	}
 	for _, l := range o.FidelityLevels {
 		if !(l > 0 && l <= 1) {

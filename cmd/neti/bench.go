@@ -33,7 +33,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seeds := fs.Int("seeds", 0, "images per evaluation prompt (default 4)")
 	contextPrompts := fs.Int("context_prompts", 0, "editability prompts per concept (default 4)")
 	sampleSteps := fs.Int("num_inference_steps", 0, "denoising steps of each evaluation image (default 20)")
-	guidance := fs.Float64("guidance_scale", 0, "classifier-free guidance of every evaluation image, the references' included (default 7.5)")
+	guidance := fs.Float64("guidance_scale", 7.5, "classifier-free guidance of every evaluation image, the references' included (1 disables guidance)")
 	resolution := fs.Int("resolution", 0, "training image size (default: the model's)")
 	batch := fs.Int("train_batch_size", 0, "training batch size (default: neti.ToyPreset's, 2)")
 	lr := fs.Float64("learning_rate", 0, "training learning rate (default: neti.ToyPreset's)")
@@ -52,6 +52,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := checkNumbers("bench", fs, []string{"max_train_steps", "eval_every", "seeds", "context_prompts",
 		"num_inference_steps", "resolution", "train_batch_size", "learning_rate"}, nil); err != nil {
+		return err
+	}
+	if err := checkGuidance("bench", *guidance); err != nil {
 		return err
 	}
 	if *merge != "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,4 +85,13 @@ func checkOutputFile(cmd, name, path string) error {
 	}
 	probe.Close()
 	return os.Remove(probe.Name())
+}
+
+// checkGuidance refuses a --guidance_scale the pipeline cannot use (below 1, NaN or infinite), before any
+// work; the library would read an explicit 0 as its default.
+func checkGuidance(cmd string, g float64) error {
+	if !(g >= 1) || math.IsInf(g, 1) {
+		return fmt.Errorf("%s: --guidance_scale is %g; expected a finite weight ≥ 1 (1 disables guidance), such as 7.5", cmd, g)
+	}
+	return nil
 }

@@ -50,8 +50,8 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		"truncation"}, nil); err != nil {
 		return err
 	}
-	if *guidance < 1 { // the library reads 0 as "default 7.5"; an explicit value below 1 is a mistake
-		return fmt.Errorf("generate: --guidance_scale is %g; expected ≥ 1 (1 disables guidance)", *guidance)
+	if err := checkGuidance("generate", *guidance); err != nil { // the library reads 0 as "default 7.5"
+		return err
 	}
 	if !strings.EqualFold(filepath.Ext(*output), ".png") {
 		return fmt.Errorf("generate: --output %q must end in .png", *output)

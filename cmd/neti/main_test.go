@@ -55,6 +55,8 @@ func TestCLIErrors(t *testing.T) {
 		"no prompt":       {[]string{"generate", "--pretrained_model_name_or_path", "x"}, "one prompt"},
 		"built-in, word":  {[]string{"generate", "a cat"}, "never saw: cat"},
 		"no guidance":     {[]string{"generate", "--pretrained_model_name_or_path", "x", "--guidance_scale", "0", "a cat"}, "--guidance_scale is 0"},
+		"NaN guidance":    {[]string{"generate", "--pretrained_model_name_or_path", "x", "--guidance_scale", "NaN", "a cat"}, "--guidance_scale is NaN"},
+		"bench guidance":  {[]string{"bench", "--pretrained_model_name_or_path", "x", "--guidance_scale", "0.5"}, "bench: --guidance_scale is 0.5"},
 		"not png":         {[]string{"generate", "--pretrained_model_name_or_path", "x", "--output", "a.jpg", "a cat"}, "must end in .png"},
 		"missing folder":  {[]string{"generate", "--pretrained_model_name_or_path", "/nonexistent/model", "a cat"}, "/nonexistent/model"},
 	} {

@@ -135,6 +135,7 @@ xlabuffers() {
   big=$(echo "$sizes" | head -1 | awk '{print $NF}')
   [ -z "$big" ] || head -c 200000 "$dump/$big" >"$out/$1-memory.txt"
   rm -rf "$dump"
+  [ -n "${NETI_SD15_DIR:-}" ] || { NETI_SD15_DIR=$(ls -d /tmp/neti-sd15-*/model 2>/dev/null | head -1); export NETI_SD15_DIR; }
 }
 
 # neti_train: the SD 1.5 NeTI optimizer step at 512 px, batch 2.

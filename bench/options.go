@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -139,8 +138,8 @@ func (o Options) validate() error {
 			return fail("%s is %d: expected at least 1", f.name, f.v)
 		}
 	}
-	if !(o.GuidanceScale >= 1) || math.IsInf(o.GuidanceScale, 1) {
-		return fail("GuidanceScale is %g: expected a finite guidance weight ≥ 1 (1 disables guidance), such as 7.5", o.GuidanceScale)
+	if err := (neti.GenerateOptions{GuidanceScale: o.GuidanceScale}).Validate(); err != nil { // the library's rule
+		return fail("GuidanceScale is %g, the evaluation images' guidance: %w", o.GuidanceScale, err)
 	}
 	for _, l := range o.FidelityLevels {
 		if !(l > 0 && l <= 1) {

@@ -104,6 +104,12 @@ memwatch() {
   echo $!
 }
 
+# reuse_sd15 exports NETI_SD15_DIR, once unset, as the random SD 1.5 folder the first benchmark wrote
+# (sd15Model), so that the next parts reuse it instead of writing another 4 GB.
+reuse_sd15() {
+  [ -n "${NETI_SD15_DIR:-}" ] || { NETI_SD15_DIR=$(ls -d /tmp/neti-sd15-*/model 2>/dev/null | head -1); export NETI_SD15_DIR; }
+}
+
 # part runs one NeTI benchmark ($2) in a process of its own, on backend $3 (default $GOMLX_BACKEND), and
 # prints the GPU memory it peaked at.
 part() {
@@ -113,13 +119,12 @@ part() {
     -test.count 1 -test.v || echo "$1: FAILED"
   kill "$w" 2>/dev/null || true
   echo "$1: peak GPU memory used $(sort -n "$out/mem-$1.csv" | tail -1) MiB (sampled every 200 ms, all processes)"
-  # The random SD 1.5 folder the first part wrote (sd15Model) serves the next ones.
-  [ -n "${NETI_SD15_DIR:-}" ] || { NETI_SD15_DIR=$(ls -d /tmp/neti-sd15-*/model 2>/dev/null | head -1); export NETI_SD15_DIR; }
+  reuse_sd15
 }
 
-# xlabuffers runs one NeTI benchmark ($2) with XLA dumping its compiled modules, and prints the total of each
-# module's buffer assignment (from its memory-usage report) (weights, parameters and temporaries: what the computation needs on the device,
-# whatever the allocator keeps) and keeps the largest module's memory-usage report in $out/$1-memory.txt.
+# xlabuffers runs one NeTI benchmark ($2) with XLA dumping its compiled modules, prints each module's buffer
+# assignment total from its memory-usage report (weights, parameters and temporaries: what the computation
+# needs on the device, whatever the allocator keeps) and keeps the largest module's report in $out/$1-memory.txt.
 xlabuffers() {
   local dump=/tmp/neti-xla-dump-$1
   rm -rf "$dump"
@@ -135,7 +140,7 @@ xlabuffers() {
   big=$(echo "$sizes" | head -1 | awk '{print $NF}')
   [ -z "$big" ] || head -c 200000 "$dump/$big" >"$out/$1-memory.txt"
   rm -rf "$dump"
-  [ -n "${NETI_SD15_DIR:-}" ] || { NETI_SD15_DIR=$(ls -d /tmp/neti-sd15-*/model 2>/dev/null | head -1); export NETI_SD15_DIR; }
+  reuse_sd15
 }
 
 # neti_train: the SD 1.5 NeTI optimizer step at 512 px, batch 2.

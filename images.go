@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"math"
@@ -177,25 +178,65 @@ func orient(img image.Image, o int) image.Image {
 // 8-bit levels), mirrored if flip, and mapped to [−1, 1]: [3, size, size].
 func vaePixels(img image.Image, size int, squash, flip bool) []float32 {
 	pixels, w, h := rgbOnWhite(img)
+	return toUnitRange(fitPlanes(pixels, 3, w, h, size, squash, flip))
+}
+
+// maskedPixels prepares an image for a masked loss (TrainOptions.MaskedLoss): its colours as stored,
+// not composited (transparent pixels keep theirs, as kohya's alpha masks), mapped to [−1, 1] — [3, size,
+// size] — and its alpha in [0, 1] — [size, size] — cropped, resized and mirrored as vaePixels does.
+func maskedPixels(img image.Image, size int, squash, flip bool) (pixels, alpha []float32) {
+	planes, w, h := straightRGBA(img)
+	fitted := fitPlanes(planes, 4, w, h, size, squash, flip)
+	alpha = fitted[3*size*size:]
+	for i, v := range alpha {
+		alpha[i] = v / 255
+	}
+	return toUnitRange(fitted[:3*size*size]), alpha
+}
+
+// fitPlanes centre-crops planes [channels, h, w] of 0..255 to a square (or squashes), resizes them to
+// size × size (resize: whole 8-bit levels) and mirrors them if flip: [channels, size, size].
+func fitPlanes(pixels []float32, channels, w, h, size int, squash, flip bool) []float32 {
 	if !squash {
 		var s int
-		pixels, s = centerCropSquare(pixels, 3, w, h)
+		pixels, s = centerCropSquare(pixels, channels, w, h)
 		w, h = s, s
 	}
-	pixels = resize(pixels, 3, w, h, size, size)
-	out := make([]float32, len(pixels))
-	for c := range 3 {
-		for y := range size {
-			for x := range size {
-				sx := x
-				if flip {
-					sx = size - 1 - x
-				}
-				out[(c*size+y)*size+x] = float32(float64(pixels[(c*size+y)*size+sx])/127.5 - 1)
+	pixels = resize(pixels, channels, w, h, size, size)
+	if flip {
+		for c := range channels {
+			for y := range size {
+				slices.Reverse(pixels[(c*size+y)*size : (c*size+y+1)*size])
 			}
 		}
 	}
+	return pixels
+}
+
+// toUnitRange maps levels 0..255 to [−1, 1].
+func toUnitRange(pixels []float32) []float32 {
+	out := make([]float32, len(pixels))
+	for i, v := range pixels {
+		out[i] = float32(float64(v)/127.5 - 1)
+	}
 	return out
+}
+
+// straightRGBA converts img to RGBA planes [4, h, w] in 0..255 with straight (not premultiplied) colours:
+// a transparent pixel keeps the colour stored in a non-premultiplied image (PNG's), black otherwise.
+func straightRGBA(img image.Image) (pixels []float32, w, h int) {
+	b := img.Bounds()
+	w, h = b.Dx(), b.Dy()
+	pixels = make([]float32, 4*w*h)
+	for y := range h {
+		for x := range w {
+			c := straightAt(img, b.Min.X+x, b.Min.Y+y)
+			for k, v := range []uint16{c.R, c.G, c.B, c.A} {
+				pixels[(k*h+y)*w+x] = float32(v) * (255.0 / 65535)
+			}
+		}
+	}
+	return pixels, w, h
 }
 
 // rgbOnWhite converts img to RGB planes [3, h, w] in 0..255, compositing transparency on white
@@ -214,6 +255,20 @@ func rgbOnWhite(img image.Image) (pixels []float32, w, h int) {
 		}
 	}
 	return pixels, w, h
+}
+
+// straightAt is the pixel (x, y) with straight colours: as stored for non-premultiplied images (PNG
+// decodes to them), else unpremultiplied (a transparent pixel is black).
+func straightAt(img image.Image, x, y int) color.NRGBA64 {
+	switch m := img.(type) {
+	case *image.NRGBA:
+		c := m.NRGBAAt(x, y)
+		w := func(v uint8) uint16 { return uint16(v) * 0x101 }
+		return color.NRGBA64{R: w(c.R), G: w(c.G), B: w(c.B), A: w(c.A)}
+	case *image.NRGBA64:
+		return m.NRGBA64At(x, y)
+	}
+	return color.NRGBA64Model.Convert(img.At(x, y)).(color.NRGBA64)
 }
 
 // centerCropSquare keeps the central min(w, h) square of planes [c, h, w], as diffusers' center crop:

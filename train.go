@@ -477,7 +477,11 @@ func (t *trainer) buildExec() error {
 			[]mapperSlot{slot}) // [B·layers, 77, D] each
 		cond := unet.PerLayer(layerStates(keys, layers), layerStates(values, layers))                  // [B, 77, D] per layer
 		pred := unet.Forward(ctx.In("unet"), t.p.unet, graph.ConvertDType(noisy, t.p.dtype), ts, cond) // [B, C, h, w]
-		loss := graph.ReduceAllMean(graph.Square(graph.Sub(graph.ConvertDType(pred, dtypes.Float32), target)))
+		sq := graph.Square(graph.Sub(graph.ConvertDType(pred, dtypes.Float32), target))                // [B, C, h, w]
+		loss := graph.ReduceAllMean(sq)
+		if t.opts.MaskedLoss {
+			loss = maskedMean(sq, in[8])
+		}
 		nodes := make([]*graph.Node, len(t.names))
 		for i, name := range t.names {
 			scope, v := variableScope(t.mctx, name)
@@ -490,4 +494,11 @@ func (t *trainer) buildExec() error {
 	}
 	t.exec = exec
 	return nil
+}
+
+// maskedMean is the masked loss (TrainOptions.MaskedLoss): the mean of sq [B, C, h, w] weighted by weight
+// [B, 1, h, w] (broadcast over the channels), Σ w·sq / (C · Σ w).
+func maskedMean(sq, weight *graph.Node) *graph.Node {
+	channels := float64(sq.Shape().Dim(1))
+	return graph.Div(graph.ReduceAllSum(graph.Mul(sq, weight)), graph.MulScalar(graph.ReduceAllSum(weight), channels))
 }

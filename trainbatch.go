@@ -3,6 +3,7 @@ package neti
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -13,10 +14,12 @@ import (
 	"github.com/org/neti/internal/malloc"
 )
 
-// posterior is the VAE's latent distribution of one (image, flip): mean and standard deviation.
-type posterior struct{ mean, std []float32 }
+// posterior is the VAE's latent distribution of one (image, flip): mean and standard deviation, and with
+// TrainOptions.MaskedLoss the loss weight of each latent pixel ([h·w]).
+type posterior struct{ mean, std, weight []float32 }
 
-// encodeImages runs the VAE encoder once per image and flip and keeps the posteriors.
+// encodeImages runs the VAE encoder once per image and flip and keeps the posteriors (with their loss
+// weights under MaskedLoss).
 func (t *trainer) encodeImages() error {
 	size := t.opts.Resolution
 	exec, err := context.NewExec(t.p.backend, t.p.ctx.Reuse(), func(ctx *context.Context, images *graph.Node) []*graph.Node {
@@ -28,24 +31,55 @@ func (t *trainer) encodeImages() error {
 		return err
 	}
 	defer exec.Finalize()
-	for _, img := range t.data.images {
+	for i, img := range t.data.images {
 		for _, flip := range []bool{false, true} {
 			if flip && t.opts.FlipProb == 0 {
 				t.posteriors = append(t.posteriors, posterior{})
 				continue
 			}
-			pixels := vaePixels(img, size, t.opts.Squash, flip)
+			var pixels, alpha []float32
+			if t.opts.MaskedLoss {
+				pixels, alpha = maskedPixels(img, size, t.opts.Squash, flip)
+			} else {
+				pixels = vaePixels(img, size, t.opts.Squash, flip)
+			}
 			out, err := exec.Exec(tensors.FromFlatDataAndDimensions(pixels, 1, 3, size, size))
 			if err != nil {
 				return err
 			}
 			t.latentShape = out[0].Shape().Dimensions[1:]
-			t.posteriors = append(t.posteriors, posterior{
-				mean: tensors.MustCopyFlatData[float32](out[0]), std: tensors.MustCopyFlatData[float32](out[1]),
-			})
+			post := posterior{mean: tensors.MustCopyFlatData[float32](out[0]), std: tensors.MustCopyFlatData[float32](out[1])}
+			if alpha != nil {
+				post.weight = latentWeights(alpha, size, t.latentShape[1], t.latentShape[2], t.opts.MaskedLossBackground)
+				if !slices.ContainsFunc(post.weight, func(w float32) bool { return w > 0 }) {
+					return fmt.Errorf("neti: train: TrainOptions.MaskedLoss: %s is fully transparent at %dx%d pixels, so "+
+						"its loss weight is 0: expected an alpha channel that is opaque where the concept is; fix its "+
+						"alpha, remove the image, or set MaskedLossBackground above 0", t.data.Files[i], size, size)
+				}
+			}
+			t.posteriors = append(t.posteriors, post)
 		}
 	}
 	return nil
+}
+
+// latentWeights are the masked loss's weights of an h × w latent: each pixel's is background + (1 −
+// background) × the mean alpha ([size·size], in [0, 1]) over its patch of the image.
+func latentWeights(alpha []float32, size, h, w int, background float64) []float32 {
+	ph, pw := size/h, size/w
+	out := make([]float32, h*w)
+	for y := range h {
+		for x := range w {
+			var sum float64
+			for dy := range ph {
+				for dx := range pw {
+					sum += float64(alpha[(y*ph+dy)*size+x*pw+dx])
+				}
+			}
+			out[y*w+x] = float32(background + (1-background)*sum/float64(ph*pw))
+		}
+	}
+	return out
 }
 
 // nextImage returns the next image of the shuffled order, reshuffling at each epoch.
@@ -62,6 +96,7 @@ func (t *trainer) nextImage() int {
 // microInputs are the values of one micro-batch of B samples, drawn in Go from the recorded streams.
 type microInputs struct {
 	x0, noise, noisy, target []float32 // [B, C, h, w] each: scaled latents, ε, x_t, the loss target
+	weight                   []float32 // [B, 1, h, w]: the masked loss's weights (nil without MaskedLoss)
 	timesteps                []int     // [B], t ~ U{0..999}
 	ids                      []int32   // [B, 77] caption ids
 	positions                []int32   // [B] placeholder positions
@@ -93,6 +128,9 @@ func (t *trainer) drawMicroBatch() (microInputs, error) {
 		in.timesteps[i] = t.rng.IntN(t.schedule.NumTrainTimesteps())
 		ts[i] = float32(in.timesteps[i])
 		post := t.posteriors[2*img+flip]
+		if post.weight != nil {
+			in.weight = append(in.weight, post.weight...)
+		}
 		for j := range size { // a posterior sample, scaled as the UNet expects
 			z := post.mean[j] + post.std[j]*float32(t.rng.NormFloat64())
 			in.x0[i*size+j] = float32((float64(z) - t.p.vae.Shift()) * t.p.vae.ScalingFactor)
@@ -140,6 +178,9 @@ func (t *trainer) microBatch() (float64, [][]float32, error) {
 		tensors.FromFlatDataAndDimensions(in.ids, b, len(t.prompts[0])),
 		tensors.FromFlatDataAndDimensions(in.positions, b, 1), tensors.FromFlatDataAndDimensions(in.rowT, r),
 		tensors.FromFlatDataAndDimensions(in.rowL, r), tensors.FromFlatDataAndDimensions(in.keep, r, 1)}
+	if t.opts.MaskedLoss {
+		args = append(args, tensors.FromFlatDataAndDimensions(in.weight, b, 1, t.latentShape[1], t.latentShape[2]))
+	}
 	if !t.compiled {
 		// Compile first and give the compiler's freed heap back before the step's buffers are allocated:
 		// at SD size that is gigabytes of peak resident memory (internal/malloc).

@@ -85,6 +85,16 @@ type TrainOptions struct {
 	// NoFlip disables horizontal flips (ToyPreset sets it). Flips suit concepts that look the same
 	// mirrored (most objects); not one whose orientation is part of it (lettering, a toy concept's tilt).
 	NoFlip bool `json:"no_flip,omitempty" resume:"must-match"`
+	// MaskedLoss weights each image's loss by its alpha channel, as kohya's --masked_loss with alpha masks:
+	// cut the concept out (opaque) and its surroundings (transparent) count MaskedLossBackground, so a
+	// concept shown on varying or busy backgrounds is learned without them. The colours are read as stored,
+	// not composited; a latent pixel's weight is the mean over its patch of the resized alpha. Images
+	// without alpha count every pixel fully. Default false: every pixel counts the same.
+	MaskedLoss bool `json:"masked_loss,omitempty" resume:"must-match"`
+	// MaskedLossBackground is, with MaskedLoss, the weight of a fully transparent pixel relative to an
+	// opaque one, in [0, 1): 0 (default) ignores the surroundings, as kohya; 0.2 keeps some of them (a
+	// concept's object pixels then count 5:1, as the toy-world model's own training did).
+	MaskedLossBackground float64 `json:"masked_loss_background,omitempty" resume:"must-match"`
 	// Templates selects the captions: TemplatesObject (ObjectTemplates, default), TemplatesStyle
 	// (StyleTemplates) or TemplatesToy (ToyTemplates, for the toy-world model, whose vocabulary lacks most
 	// photo-template words).
@@ -318,6 +328,14 @@ func (o TrainOptions) validateOptions() error {
 		if !finite(f.v) || f.v < f.lo || f.v > f.hi {
 			return fail("%s is %g: expected %g to %g", f.name, f.v, f.lo, f.hi)
 		}
+	}
+	switch {
+	case !finite(o.MaskedLossBackground) || o.MaskedLossBackground < 0 || o.MaskedLossBackground >= 1:
+		return fail("MaskedLossBackground is %g: expected a weight in [0, 1) (0 ignores transparent pixels)",
+			o.MaskedLossBackground)
+	case o.MaskedLossBackground != 0 && !o.MaskedLoss:
+		return fail("MaskedLossBackground is %g but MaskedLoss is off: set MaskedLoss to weight the loss by the "+
+			"images' alpha, or leave MaskedLossBackground 0", o.MaskedLossBackground)
 	}
 	if o.ValidateEvery > 0 {
 		for _, pr := range o.ValidationPrompts {

@@ -1,9 +1,6 @@
 package bench
 
 import (
-	"image"
-	"image/png"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -26,17 +23,4 @@ func loadTiny(t testing.TB) *neti.Pipeline {
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
 	return p
-}
-
-// writePNGFile writes img to path as a PNG.
-func writePNGFile(path string, img image.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

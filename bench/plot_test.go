@@ -102,7 +102,7 @@ func TestPlotCommittedReports(t *testing.T) {
 		assert.Equal(t, PlotWidth, r.Plot().Bounds().Dx(), f)
 		if dir := os.Getenv("NETI_BENCH_PLOT_DIR"); dir != "" { // a preview of the plots, to look at
 			name := filepath.Join(dir, filepath.Base(filepath.Dir(f))+"-"+filepath.Base(f)+".png")
-			require.NoError(t, writePNGFile(name, r.Plot()))
+			require.NoError(t, writePNG(name, r.Plot()))
 		}
 	}
 }

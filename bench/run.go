@@ -155,8 +155,20 @@ func (b *bencher) method(ctx context.Context, c toyworld.Concept, dir string, pr
 		b.progress(Progress{Concept: c.Name, Method: method, Run: b.run, Runs: b.runs, Phase: "train",
 			Step: pr.Step, Total: pr.Total})
 	}
+	data := dir
+	if o.MaskedLoss {
+		cut, err := os.MkdirTemp("", "neti-bench-cutouts-")
+		if err != nil {
+			return run, fmt.Errorf("bench: %w", err)
+		}
+		defer os.RemoveAll(cut)
+		if err := writeCutouts(c, dir, cut); err != nil {
+			return run, err
+		}
+		data = cut
+	}
 	start := time.Now()
-	concept, err := neti.TrainConcept(ctx, b.p, []string{dir}, o)
+	concept, err := neti.TrainConcept(ctx, b.p, []string{data}, o)
 	if err != nil {
 		return run, fmt.Errorf("bench: %s on %s: %w", method, c.Name, err)
 	}

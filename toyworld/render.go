@@ -61,10 +61,28 @@ func place(s Scene) placement {
 // Patterns, in coordinates (p, q) rotated by PatternAngle from the shape frame, scaled by 1/PatternPeriod
 // and shifted by PatternPhase: stripes where frac(p) < 0.4; dots where the distance to the nearest
 // integer point is < 0.28; checkers on the unit cells with an even index sum, inset by 10%.
-func Render(s Scene) *image.RGBA {
+func Render(s Scene) *image.RGBA { return render(s, jittered(s.Background, s.Fine.BackgroundJitter)) }
+
+// Coverage is the fraction of each pixel of Render(s) that the object covers, 0 (background) to 255 (all
+// object, anti-aliased edges between): the object's alpha mask, read from the scene rendered on black and
+// on white (a pixel is coverage·object + (1 − coverage)·background).
+func Coverage(s Scene) *image.Alpha {
+	onBlack, onWhite := render(s, rgbF{}), render(s, rgbF{1, 1, 1})
+	a := image.NewAlpha(onBlack.Rect)
+	for i := range a.Pix {
+		var d int
+		for c := range 3 {
+			d += int(onWhite.Pix[4*i+c]) - int(onBlack.Pix[4*i+c])
+		}
+		a.Pix[i] = uint8(255 - min(765, max(0, d))/3)
+	}
+	return a
+}
+
+// render draws s on the background colour bg.
+func render(s Scene, bg rgbF) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, ImageSize, ImageSize))
 	pl := place(s)
-	bg := jittered(s.Background, s.Fine.BackgroundJitter)
 	obj := jittered(s.Color, s.Fine.ColorJitter)
 	out := outlineColor(obj, s.Fine.Outline)
 	pat := patternColor(obj, s.Fine.PatternTone)

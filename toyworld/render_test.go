@@ -119,3 +119,30 @@ func TestShapesNormalised(t *testing.T) {
 	}
 	assert.True(t, slices.Equal(Shapes, []string{"circle", "square", "triangle", "star", "heart", "cross", "diamond", "moon"}))
 }
+
+// TestCoverage: the alpha mask composes the render: on its own background, Render(s) is the scene drawn on
+// black plus (1 − coverage) × the background, to rounding; the centre is object, the corners background,
+// and the anti-aliased edge in between.
+func TestCoverage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range 10 {
+		s := RandomScene(rng)
+		a, img, onBlack := Coverage(s), Render(s), render(s, rgbF{})
+		bg := s.BackgroundRGB()
+		edge := 0
+		for p, cov := range a.Pix {
+			alpha := float64(cov) / 255
+			for c, v := range []uint8{bg.R, bg.G, bg.B} {
+				want := float64(onBlack.Pix[4*p+c]) + (1-alpha)*float64(v)
+				require.InDelta(t, want, float64(img.Pix[4*p+c]), 2.5, "scene %d pixel %d channel %d", i, p, c)
+			}
+			if cov > 0 && cov < 255 {
+				edge++
+			}
+		}
+		assert.Equal(t, uint8(0), a.AlphaAt(0, 0).A, "scene %d: a corner is background", i)
+		assert.Greater(t, edge, 5, "scene %d: no anti-aliased edge", i)
+		m := Measure(img)
+		assert.Equal(t, uint8(255), a.AlphaAt(int(m.CX), int(m.CY)).A, "scene %d: the object's centre is object", i)
+	}
+}

@@ -39,6 +39,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lr := fs.Float64("learning_rate", 0, "training learning rate (default: neti.ToyPreset's)")
 	randomFlip := fs.Bool("random_flip", false, "train with horizontal flips (default off, as neti.ToyPreset: a toy concept's tilt is part of its identity)")
 	noNested := fs.Bool("no_nested_dropout", false, "train NeTI without nested dropout")
+	masked := fs.Bool("masked_loss", false, "train with the masked loss: the concepts' images cut out by their object masks (toyworld.Coverage)")
+	maskedBg := fs.Float64("masked_loss_background", 0, "with --masked_loss: the weight of the surroundings, in [0, 1) (0: ignored)")
 	normalize := fs.String("normalize_output", "", `NeTI mapper output normalisation: "word" (default) or "concat"`)
 	seed := fs.Uint64("seed", 0, "training seed of every run and first evaluation seed")
 	output := fs.String("output_dir", "bench", "folder for bench.json and bench.png")
@@ -53,6 +55,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkNumbers("bench", fs, []string{"max_train_steps", "eval_every", "seeds", "context_prompts",
 		"num_inference_steps", "resolution", "train_batch_size", "learning_rate"}, nil); err != nil {
 		return err
+	}
+	if err := (neti.TrainOptions{Placeholder: "<c>", MaskedLoss: *masked, MaskedLossBackground: *maskedBg}).Validate(); err != nil {
+		return flagError("bench", err)
 	}
 	if err := checkGuidance("bench", *guidance); err != nil {
 		return err
@@ -91,6 +96,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *randomFlip {
 			o.NoFlip = false
 		}
+		o.MaskedLoss, o.MaskedLossBackground = *masked, *maskedBg
 		if o.Method == neti.MethodNeTI {
 			o.NoNestedDropout = o.NoNestedDropout || *noNested
 			o.Normalize = neti.NormalizeMode(*normalize)

@@ -57,8 +57,12 @@ func TestCLIErrors(t *testing.T) {
 		"no guidance":     {[]string{"generate", "--pretrained_model_name_or_path", "x", "--guidance_scale", "0", "a cat"}, "--guidance_scale is 0"},
 		"NaN guidance":    {[]string{"generate", "--pretrained_model_name_or_path", "x", "--guidance_scale", "NaN", "a cat"}, "--guidance_scale is NaN"},
 		"bench guidance":  {[]string{"bench", "--pretrained_model_name_or_path", "x", "--guidance_scale", "0.5"}, "bench: --guidance_scale is 0.5"},
-		"not png":         {[]string{"generate", "--pretrained_model_name_or_path", "x", "--output", "a.jpg", "a cat"}, "must end in .png"},
-		"missing folder":  {[]string{"generate", "--pretrained_model_name_or_path", "/nonexistent/model", "a cat"}, "/nonexistent/model"},
+		"mask weight alone": {[]string{"train", "--pretrained_model_name_or_path", "x", "--train_data_dir", "../../examples/concepts/tealstar", "--placeholder_token", "<c>",
+			"--masked_loss_background", "0.2"}, "train: --masked_loss_background is 0.2 but --masked_loss is off: set --masked_loss"},
+		"bench mask weight": {[]string{"bench", "--pretrained_model_name_or_path", "x", "--masked_loss", "--masked_loss_background", "1"},
+			"--masked_loss_background is 1: expected a weight in [0, 1)"},
+		"not png":        {[]string{"generate", "--pretrained_model_name_or_path", "x", "--output", "a.jpg", "a cat"}, "must end in .png"},
+		"missing folder": {[]string{"generate", "--pretrained_model_name_or_path", "/nonexistent/model", "a cat"}, "/nonexistent/model"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := runCLI(t, tc.args...)

@@ -29,6 +29,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		" (default "+string(neti.TemplatesObject)+", or the preset's: "+string(neti.ToyPreset().Templates)+")")
 	resolution := fs.Int("resolution", 0, "training image size in pixels (default: the model's, 512 for SD 1.x)")
 	randomFlip := fs.Bool("random_flip", true, "flip training images horizontally at random (default on; off with --preset toy: a toy concept's tilt is part of it)")
+	masked := fs.Bool("masked_loss", false, "weight each image's loss by its alpha channel (kohya's masked loss): transparent surroundings count --masked_loss_background")
+	maskedBg := fs.Float64("masked_loss_background", 0, "with --masked_loss: the weight of a transparent pixel, in [0, 1) (0: ignored)")
 	centerCrop := fs.Bool("center_crop", true, "centre-crop images to a square (false squashes them as the original NeTI)")
 	steps := fs.Int("max_train_steps", 0, "optimizer steps (default 1000, or the preset's)")
 	lr := fs.Float64("learning_rate", 0, "base learning rate (default 1e-3, or the preset's)")
@@ -100,6 +102,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	opts.Placeholder, opts.SuperCategory, opts.Method, opts.NoBypass = *placeholder, *initializer, neti.Method(*method), *noBypass
 	opts.Resolution, opts.Squash, opts.Seed = *resolution, !*centerCrop, *seed
+	opts.MaskedLoss, opts.MaskedLossBackground = *masked, *maskedBg
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "random_flip" {
 			opts.NoFlip = !*randomFlip

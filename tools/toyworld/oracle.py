@@ -8,11 +8,18 @@ methods and the typed description (tealstar 0.359, rubyheart 0.331 vs NeTI ≈ 0
 0.45/0.55; issue 14, session 11): the states that best denoise five images on five backgrounds are not the
 ones that draw the object best under guidance 7.5.
 
+With --tune unet it fine-tunes every UNet weight instead, the prompt "a <super-category>" fixed (DreamBooth
+without prior preservation): the ceiling of the whole model, which shows how much of the gap to the VAE
+round trip is the text path's (issue 14, session 18: with --fg_weight 4 it draws tealstar/rubyheart at
+0.73 at guidance 2, the states 0.53). --fg_weight weights the object's latent pixels as the base model's
+training did; --guidance takes a list (OUT/g<scale>/<concept>/).
+
 Writes OUT/<concept>/s<seed>.png (score them with evalgo --references --oracle OUT) and OUT/<concept>/
 states.safetensors.
 
 Usage: python oracle.py --model models/toymodel --concepts examples/concepts --out DIR
-       [--names tealstar,rubyheart] [--steps 600] [--lr 5e-3] [--seeds 8] [--sample_steps 20] [--guidance 7.5]"""
+       [--names tealstar,rubyheart] [--steps 600] [--lr 5e-3] [--seeds 8] [--sample_steps 20] [--guidance 7.5]
+       [--tune states|unet] [--fg_weight 4]"""
 
 import argparse
 import json
@@ -37,8 +44,15 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--sample_steps", type=int, default=20)
-    ap.add_argument("--guidance", type=float, default=7.5)
+    ap.add_argument("--guidance", default="7.5",
+                    help="classifier-free guidance scale; a comma-separated list samples each (into OUT/g<scale>/)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tune", choices=["states", "unet"], default="states",
+                    help="what is optimised: the text states (the ceiling of text conditioning) or every UNet weight "
+                         "with the prompt \"a <super-category>\" fixed (DreamBooth without prior preservation: the "
+                         "ceiling of the whole model)")
+    ap.add_argument("--fg_weight", type=float, default=0.0,
+                    help="weight the object's latent pixels (1 + fg_weight):1 in the loss, as the base model's training did")
     a = ap.parse_args()
     common.setup(0, a.threads)
     pipe = StableDiffusionPipeline.from_pretrained(a.model, torch_dtype=torch.float32, safety_checker=None)
@@ -62,8 +76,20 @@ def main():
             post = pipe.vae.encode(x).latent_dist
             empty = encode("")
             states = encode("a " + meta["super_category"]).clone()
-        states.requires_grad_(True)
-        opt = torch.optim.Adam([states], lr=a.lr)
+        unet = pipe.unet
+        if a.tune == "unet":
+            base = {k: v.clone() for k, v in unet.state_dict().items()}
+            unet.requires_grad_(True)
+            opt = torch.optim.Adam(unet.parameters(), lr=a.lr)
+        else:
+            states.requires_grad_(True)
+            opt = torch.optim.Adam([states], lr=a.lr)
+        weight = 1.0
+        if a.fg_weight:
+            # The object's latent pixels: where the image differs from its background (the corner colour).
+            fg = (np.abs(imgs.astype(np.float32) - imgs[:, :, :1, :1].astype(np.float32)).sum(1) > 30).astype(np.float32)
+            fg = torch.nn.functional.adaptive_max_pool2d(torch.from_numpy(fg)[:, None], post.mean.shape[-2:])
+            weight = 1 + a.fg_weight * fg
         g = torch.Generator().manual_seed(0)
         scale = pipe.vae.config.scaling_factor
         for step in range(a.steps):
@@ -73,21 +99,26 @@ def main():
             ab = acp[t].view(-1, 1, 1, 1)
             zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
             pred = pipe.unet(zt, t, encoder_hidden_states=states.expand(len(z), -1, -1)).sample
-            loss = (pred - eps).pow(2).mean()
+            loss = ((pred - eps).pow(2) * weight).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
             if (step + 1) % 100 == 0:
                 print(json.dumps(dict(concept=name, step=step + 1, loss=round(loss.item(), 4))), flush=True)
-        out = os.path.join(a.out, name)
-        os.makedirs(out, exist_ok=True)
-        save_file({"states": states.detach().contiguous()}, os.path.join(out, "states.safetensors"))
-        with torch.no_grad():
-            for s in range(a.seeds):
-                img = pipe(prompt_embeds=states.detach(), negative_prompt_embeds=empty, num_inference_steps=a.sample_steps,
-                           guidance_scale=a.guidance, height=64, width=64,
-                           generator=torch.Generator().manual_seed(s)).images[0]
-                img.save(os.path.join(out, f"s{s}.png"))
+        scales = [float(g) for g in a.guidance.split(",")]
+        for gs in scales:
+            out = os.path.join(a.out, f"g{gs:g}", name) if len(scales) > 1 else os.path.join(a.out, name)
+            os.makedirs(out, exist_ok=True)
+            save_file({"states": states.detach().contiguous()}, os.path.join(out, "states.safetensors"))
+            with torch.no_grad():
+                for s in range(a.seeds):
+                    img = pipe(prompt_embeds=states.detach(), negative_prompt_embeds=empty,
+                               num_inference_steps=a.sample_steps, guidance_scale=gs, height=64, width=64,
+                               generator=torch.Generator().manual_seed(s)).images[0]
+                    img.save(os.path.join(out, f"s{s}.png"))
+        if a.tune == "unet":
+            unet.load_state_dict(base)
+            unet.requires_grad_(False)
 
 
 if __name__ == "__main__":

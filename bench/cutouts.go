@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
-	"os"
 	"path/filepath"
 
 	"github.com/org/neti/toyworld"
@@ -18,7 +16,7 @@ import (
 func writeCutouts(c toyworld.Concept, dir, out string) error {
 	for i, s := range c.TrainingScenes() {
 		name := fmt.Sprintf("%02d.png", i+1)
-		img, err := readPNG(filepath.Join(dir, name))
+		img, err := toyworld.ReadPNG(filepath.Join(dir, name))
 		if err != nil {
 			return fmt.Errorf("bench: cut-outs of %s: %w", c.Name, err)
 		}
@@ -39,30 +37,9 @@ func writeCutouts(c toyworld.Concept, dir, out string) error {
 				cut.SetNRGBA(x, y, color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: alpha.AlphaAt(x, y).A})
 			}
 		}
-		if err := writePNG(filepath.Join(out, name), cut); err != nil {
+		if err := toyworld.WritePNG(filepath.Join(out, name), cut); err != nil {
 			return fmt.Errorf("bench: cut-outs of %s: %w", c.Name, err)
 		}
 	}
 	return nil
-}
-
-func readPNG(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return png.Decode(f)
-}
-
-func writePNG(path string, img image.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -1,8 +1,8 @@
 package bench
 
 import (
+	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,10 +21,7 @@ func TestWriteCutouts(t *testing.T) {
 	c := toyworld.Concepts()[0]
 	require.NoError(t, writeCutouts(c, filepath.Join(dir, c.Name), out))
 	for i, s := range c.TrainingScenes() {
-		f, err := os.Open(filepath.Join(out, []string{"01", "02", "03", "04", "05"}[i]+".png"))
-		require.NoError(t, err)
-		img, err := png.Decode(f)
-		f.Close()
+		img, err := toyworld.ReadPNG(filepath.Join(out, fmt.Sprintf("%02d.png", i+1)))
 		require.NoError(t, err)
 		cut, ok := img.(*image.NRGBA)
 		require.True(t, ok, "a cut-out keeps straight colours: NRGBA")
@@ -39,7 +36,7 @@ func TestWriteCutouts(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), c.Name)
 	require.NoError(t, os.MkdirAll(bad, 0o755))
 	for i := range c.TrainingScenes() {
-		name := []string{"01", "02", "03", "04", "05"}[i] + ".png"
+		name := fmt.Sprintf("%02d.png", i+1)
 		data, err := os.ReadFile(filepath.Join(dir, other.Name, name))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(bad, name), data, 0o644))

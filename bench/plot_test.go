@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/org/neti/toyworld"
 )
 
 // TestPlotMarkers checks that each summary point is drawn in its method's colour where the axes put it,
@@ -102,7 +104,7 @@ func TestPlotCommittedReports(t *testing.T) {
 		assert.Equal(t, PlotWidth, r.Plot().Bounds().Dx(), f)
 		if dir := os.Getenv("NETI_BENCH_PLOT_DIR"); dir != "" { // a preview of the plots, to look at
 			name := filepath.Join(dir, filepath.Base(filepath.Dir(f))+"-"+filepath.Base(f)+".png")
-			require.NoError(t, writePNG(name, r.Plot()))
+			require.NoError(t, toyworld.WritePNG(name, r.Plot()))
 		}
 	}
 }

@@ -194,7 +194,7 @@ func writeConcepts(dir string, concepts []Concept) error {
 		}
 		f := c.File()
 		for i, s := range c.TrainingScenes() {
-			if err := writePNG(filepath.Join(sub, f.Images[i].File), s); err != nil {
+			if err := WritePNG(filepath.Join(sub, f.Images[i].File), Render(s)); err != nil {
 				return err
 			}
 		}

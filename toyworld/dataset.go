@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -104,7 +103,7 @@ func WriteDataset(dir string, examples []Example, workers int) error {
 			defer wg.Done()
 			for i := range jobs {
 				if errs[w] == nil {
-					errs[w] = writePNG(filepath.Join(dir, examples[i].File), examples[i].Scene)
+					errs[w] = WritePNG(filepath.Join(dir, examples[i].File), Render(examples[i].Scene))
 				}
 			}
 		}()
@@ -120,18 +119,6 @@ func WriteDataset(dir string, examples []Example, workers int) error {
 		}
 	}
 	return writeJSONL(filepath.Join(dir, "metadata.jsonl"), examples)
-}
-
-func writePNG(path string, s Scene) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write image: %w", err)
-	}
-	if err := png.Encode(f, Render(s)); err != nil {
-		f.Close()
-		return fmt.Errorf("write image %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 func writeJSONL(path string, examples []Example) error {

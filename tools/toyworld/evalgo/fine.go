@@ -101,7 +101,7 @@ func runFine(dir string, first, seeds, steps int, guidance float64, coarseOnly b
 	for _, k := range names {
 		fmt.Printf("%-14s %9.3f %9.3f %9.3f %9.3f  (%d prompts × %d seeds)\n", k, g[k], u[k], rd[k], rc[k], rendered[k][1], seeds)
 	}
-	if err := writePNG(gridPath, canvas); err != nil {
+	if err := toyworld.WritePNG(gridPath, canvas); err != nil {
 		return err
 	}
 	out := map[string]any{"model": dir, "steps": steps, "guidance": guidance, "seeds": seeds, "images": len(results),

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,7 +113,7 @@ func run(dir, imagesDir string, first, seeds, steps int, guidance float64, gridP
 			index[pr.Text] = i
 		}
 		generate = func(prompt string, seed int) (image.Image, error) {
-			return readPNG(filepath.Join(imagesDir, fmt.Sprintf("p%02d_s%d.png", index[prompt], seed)))
+			return toyworld.ReadPNG(filepath.Join(imagesDir, fmt.Sprintf("p%02d_s%d.png", index[prompt], seed)))
 		}
 	} else {
 		p, err := neti.LoadPipeline(dir, neti.LoadOptions{})
@@ -162,7 +161,7 @@ func run(dir, imagesDir string, first, seeds, steps int, guidance float64, gridP
 	for k, v := range counts {
 		rates[k] = float64(v) / n
 	}
-	if err := writePNG(gridPath, canvas); err != nil {
+	if err := toyworld.WritePNG(gridPath, canvas); err != nil {
 		return err
 	}
 	out := map[string]any{"model": dir, "steps": steps, "guidance": guidance, "seeds": seeds,
@@ -173,27 +172,4 @@ func run(dir, imagesDir string, first, seeds, steps int, guidance float64, gridP
 	}
 	fmt.Printf("images %d, rates %v\n", len(results), rates)
 	return os.WriteFile(reportPath, data, 0o644)
-}
-
-// readPNG decodes the PNG file at path.
-func readPNG(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return png.Decode(f)
-}
-
-// writePNG encodes img as a PNG file at path.
-func writePNG(path string, img image.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

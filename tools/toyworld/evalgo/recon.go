@@ -33,7 +33,7 @@ func measureReconstruction(dir, imagesDir string, n int, seed uint64, reportPath
 	var recon []image.Image
 	if imagesDir != "" {
 		for i := range n {
-			img, err := readPNG(filepath.Join(imagesDir, fmt.Sprintf("%06d.png", i)))
+			img, err := toyworld.ReadPNG(filepath.Join(imagesDir, fmt.Sprintf("%06d.png", i)))
 			if err != nil {
 				return err
 			}

@@ -110,7 +110,7 @@ func runReferences(dir, oracleDir string, concepts []string, first, seeds, steps
 		if oracleDir != "" {
 			var imgs []image.Image
 			for k := range seeds {
-				img, err := readPNG(filepath.Join(oracleDir, c.Name, fmt.Sprintf("s%d.png", first+k)))
+				img, err := toyworld.ReadPNG(filepath.Join(oracleDir, c.Name, fmt.Sprintf("s%d.png", first+k)))
 				if err != nil {
 					return err
 				}
@@ -145,7 +145,7 @@ func scoreImages(dir string) error {
 		}
 		var imgs []image.Image
 		for _, f := range files {
-			img, err := readPNG(f)
+			img, err := toyworld.ReadPNG(f)
 			if err != nil {
 				return err
 			}

@@ -35,7 +35,8 @@ type Concept struct {
 	Mapper MapperConfig
 	// Placeholder is the new token that stands for the concept in prompts, e.g. "<cat-toy>".
 	Placeholder string
-	// SuperCategory is the word whose token embedding norm is Mapper.TargetNorm, e.g. "object".
+	// SuperCategory is the word whose token embedding norm is Mapper.TargetNorm unless training set
+	// another (TrainOptions.TargetNorm), e.g. "object".
 	SuperCategory string
 	// Alpha is the textual bypass weight α (DefaultBypassAlpha).
 	Alpha float64

@@ -185,6 +185,9 @@ func (t *trainer) initConcept() (*Concept, error) {
 	cfg := base.Mapper
 	cfg.Bypass = o.Method == MethodNeTI && !o.NoBypass
 	cfg.Normalize = o.Normalize
+	if o.TargetNorm > 0 {
+		cfg.TargetNorm = o.TargetNorm
+	}
 	if o.Method != MethodNeTI {
 		cfg.Normalize = NormalizeNone
 	}

@@ -109,6 +109,11 @@ type TrainOptions struct {
 	// original code; the word comes out ≈ 1/√2 as long). NeTI only: the baselines learn an unnormalised
 	// embedding, and setting it for them is refused.
 	Normalize NormalizeMode `json:"normalize,omitempty" resume:"must-match"`
+	// TargetNorm is the norm the NeTI mapper's output is normalised to (the original's target_norm).
+	// Default 0: the super-category token's embedding norm (about 0.4 in CLIP ViT-L). The original's
+	// authors found the exact value "only needs to be in some range"; a larger one gives the learned word
+	// more weight against the prompt's other tokens, as TI's unnormalised vectors grow to. NeTI only.
+	TargetNorm float64 `json:"target_norm,omitempty" resume:"must-match"`
 
 	// Seed determines everything random: W and the mapper's initial weights, the data order, templates,
 	// flips, timesteps, noise, the VAE posterior samples and nested dropout. Same seed, same concept.
@@ -296,6 +301,11 @@ func (o TrainOptions) validateOptions() error {
 	case o.Method != MethodNeTI && o.Normalize != "" && o.Normalize != NormalizeWord:
 		return fail("Normalize is %q with Method %q: only NeTI's mapper output is normalised; leave Normalize empty",
 			o.Normalize, o.Method)
+	case o.Method != MethodNeTI && o.TargetNorm != 0:
+		return fail("TargetNorm is %g with Method %q: only NeTI's mapper output is normalised; leave TargetNorm 0",
+			o.TargetNorm, o.Method)
+	case math.IsNaN(o.TargetNorm) || o.TargetNorm < 0 || o.TargetNorm > 100:
+		return fail("TargetNorm is %g: expected a norm in (0, 100], or 0 for the super-category token's", o.TargetNorm)
 	case o.Normalize != NormalizeWord && o.Normalize != NormalizeConcat && o.Method == MethodNeTI:
 		return fail("Normalize is %q: expected %q (default) or %q", o.Normalize, NormalizeWord, NormalizeConcat)
 	}

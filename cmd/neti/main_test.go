@@ -59,6 +59,8 @@ func TestCLIErrors(t *testing.T) {
 		"bench guidance":  {[]string{"bench", "--pretrained_model_name_or_path", "x", "--guidance_scale", "0.5"}, "bench: --guidance_scale is 0.5"},
 		"mask weight alone": {[]string{"train", "--pretrained_model_name_or_path", "x", "--train_data_dir", "../../examples/concepts/tealstar", "--placeholder_token", "<c>",
 			"--masked_loss_background", "0.2"}, "train: --masked_loss_background is 0.2 but --masked_loss is off: set --masked_loss"},
+		"target norm for TI": {[]string{"train", "--pretrained_model_name_or_path", "x", "--train_data_dir", "../../examples/concepts/tealstar",
+			"--placeholder_token", "<c>", "--method", "ti", "--target_norm", "0.8"}, "train: --target_norm is 0.8 with Method \"ti\""},
 		"bench mask weight": {[]string{"bench", "--pretrained_model_name_or_path", "x", "--masked_loss", "--masked_loss_background", "1"},
 			"--masked_loss_background is 1: expected a weight in [0, 1)"},
 		"not png":        {[]string{"generate", "--pretrained_model_name_or_path", "x", "--output", "a.jpg", "a cat"}, "must end in .png"},

@@ -45,6 +45,8 @@ var optionFlags = []struct{ field, flag string }{
 	{"TrainOptions.Method", "--method"},
 	{"TrainOptions.NoBypass", "--no_bypass"},
 	{"TrainOptions.Normalize", "--normalize_output"},
+	{"TrainOptions.TargetNorm", "--target_norm"},
+	{"leave TargetNorm 0", "leave out --target_norm"},
 	{"TrainOptions.MaxTrainSteps", "--max_train_steps"},
 	{"TrainOptions.BatchSize", "--train_batch_size"},
 	{"TrainOptions.GradientAccumulation", "--gradient_accumulation_steps"},

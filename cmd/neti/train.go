@@ -25,6 +25,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	method := fs.String("method", string(neti.MethodNeTI), "what to learn: "+joinValues(neti.TrainMethods, ", "))
 	noBypass := fs.Bool("no_bypass", false, "disable NeTI's textual bypass")
 	normalize := fs.String("normalize_output", "", `NeTI mapper output normalisation: "word" (default: the word half to the super-category's norm) or "concat" (word and bypass together, as the original code)`)
+	targetNorm := fs.Float64("target_norm", 0, "NeTI: the norm the mapper's output is normalised to (default: the --initializer_token's embedding norm)")
 	property := fs.String("learnable_property", "", "caption templates: "+joinValues(neti.TemplateSets, ", ")+
 		" (default "+string(neti.TemplatesObject)+", or the preset's: "+string(neti.ToyPreset().Templates)+")")
 	resolution := fs.Int("resolution", 0, "training image size in pixels (default: the model's, 512 for SD 1.x)")
@@ -111,7 +112,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *property != "" {
 		opts.Templates = neti.Templates(*property)
 	}
-	opts.Normalize = neti.NormalizeMode(*normalize)
+	opts.Normalize, opts.TargetNorm = neti.NormalizeMode(*normalize), *targetNorm
 	opts.OutputDir, opts.ResumeFrom, opts.ValidateEvery = *output, *resume, *validation
 	setIfGiven := func(dst *int, v int) {
 		if v != 0 {

@@ -139,7 +139,13 @@ func (p *Pipeline) sample(ctx stdcontext.Context, prompt string, opts GenerateOp
 			return nil, shape, err
 		}
 		if guided {
-			out = diffusion.Guidance(out[:len(out)/2], out[len(out)/2:], opts.GuidanceScale)
+			uncond, cond := out[:len(out)/2], out[len(out)/2:]
+			out = diffusion.Guidance(uncond, cond, opts.GuidanceScale)
+			if opts.GuidanceRescale > 0 {
+				if out, err = diffusion.RescaleGuidance(out, cond, n, opts.GuidanceRescale); err != nil {
+					return nil, shape, err
+				}
+			}
 		}
 		if latents, err = sampler.Step(out, k, latents); err != nil {
 			return nil, shape, err

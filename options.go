@@ -66,6 +66,11 @@ type GenerateOptions struct {
 	// GuidanceScale is the classifier-free guidance weight; 1 disables guidance (one UNet pass per step).
 	// Default 7.5.
 	GuidanceScale float64
+	// GuidanceRescale is diffusers' guidance_rescale φ (Lin et al. 2023, §3.4): after each guidance step the
+	// guided output is rescaled, per image, to the conditional output's standard deviation and mixed back as
+	// φ·rescaled + (1 − φ)·guided, which tempers the over-saturated colours of a large GuidanceScale. In
+	// [0, 1]; diffusers suggests 0.7. Needs guidance (GuidanceScale > 1). Default 0: plain guidance.
+	GuidanceRescale float64
 	// Width and Height of the images in pixels, multiples of the VAE's scale factor × 2^(UNet downsamplings).
 	// Default: the UNet's sample_size × the VAE's scale factor (512 for SD 1.5).
 	Width, Height int
@@ -208,6 +213,13 @@ func (o GenerateOptions) validateOptions() error {
 	}
 	if !(o.GuidanceScale >= 1) || math.IsInf(o.GuidanceScale, 1) {
 		return fmt.Errorf("neti: GenerateOptions.GuidanceScale is %g; expected a finite weight ≥ 1 (1 disables guidance)", o.GuidanceScale)
+	}
+	if !(o.GuidanceRescale >= 0 && o.GuidanceRescale <= 1) {
+		return fmt.Errorf("neti: GenerateOptions.GuidanceRescale is %g; expected φ in [0, 1] (0: plain guidance; diffusers suggests 0.7)", o.GuidanceRescale)
+	}
+	if o.GuidanceRescale > 0 && o.GuidanceScale == 1 {
+		return fmt.Errorf("neti: GenerateOptions.GuidanceRescale is %g but GenerateOptions.GuidanceScale is 1, which disables "+
+			"guidance; raise GenerateOptions.GuidanceScale above 1 or set GenerateOptions.GuidanceRescale to 0", o.GuidanceRescale)
 	}
 	if o.NumImages < 1 || o.NumImages > 64 {
 		return fmt.Errorf("neti: GenerateOptions.NumImages is %d; expected 1 to 64", o.NumImages)

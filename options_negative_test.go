@@ -1,6 +1,7 @@
 package neti
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,9 +50,15 @@ func TestOptionsZeroDefaultNegativeRefused(t *testing.T) {
 	assert.Equal(t, 50, g.Steps)
 	assert.Equal(t, 1, g.NumImages)
 	for field, set := range map[string]func(o *GenerateOptions){
-		"Steps is -1":          func(o *GenerateOptions) { o.Steps = -1 },
-		"NumImages is -2":      func(o *GenerateOptions) { o.NumImages = -2 },
-		"GuidanceScale is -7":  func(o *GenerateOptions) { o.GuidanceScale = -7 },
+		"Steps is -1":             func(o *GenerateOptions) { o.Steps = -1 },
+		"NumImages is -2":         func(o *GenerateOptions) { o.NumImages = -2 },
+		"GuidanceScale is -7":     func(o *GenerateOptions) { o.GuidanceScale = -7 },
+		"GuidanceRescale is 1.5":  func(o *GenerateOptions) { o.GuidanceRescale = 1.5 },
+		"GuidanceRescale is -0.1": func(o *GenerateOptions) { o.GuidanceRescale = -0.1 },
+		"GuidanceRescale is NaN":  func(o *GenerateOptions) { o.GuidanceRescale = math.NaN() },
+		"GuidanceRescale is 0.7 but GenerateOptions.GuidanceScale is 1": func(o *GenerateOptions) {
+			o.GuidanceScale, o.GuidanceRescale = 1, 0.7
+		},
 		"Width is -64":         func(o *GenerateOptions) { o.Width = -64 },
 		"Height is -64":        func(o *GenerateOptions) { o.Height = -64 },
 		"Truncation is -1":     func(o *GenerateOptions) { o.Truncation = -1 },

@@ -17,7 +17,8 @@ import (
 
 // TestGenerateMatchesDiffusers runs the whole pipeline on the tiny models from the same initial latents as
 // diffusers' StableDiffusionPipeline (tools/reference/ref_pipeline.py: DPM-Solver++(2M), 5 steps, guidance
-// 7.5, negative prompt "") and compares the final latents, the decoded pixels and the 8-bit image.
+// 7.5, negative prompt "") and compares the final latents, the decoded pixels and the 8-bit image; then the
+// final latents of the same generation with guidance_rescale 0.7.
 func TestGenerateMatchesDiffusers(t *testing.T) {
 	for _, model := range []string{"tiny-sd1", "tiny-sd2"} {
 		t.Run(model, func(t *testing.T) {
@@ -57,6 +58,17 @@ func TestGenerateMatchesDiffusers(t *testing.T) {
 				}
 			}
 			assert.LessOrEqual(t, worst, 0.5/255+1e-4, "8-bit image vs diffusers' float image: only rounding may differ")
+
+			// The same generation with diffusers' guidance_rescale (rescale_noise_cfg after every guidance).
+			var rescale float64
+			require.NoError(t, json.Unmarshal([]byte(meta["guidance_rescale"]), &rescale))
+			latents, shape, err = p.sample(stdcontext.Background(), meta["prompt"], GenerateOptions{
+				NegativePrompt: meta["negative_prompt"], Steps: 5, GuidanceScale: 7.5, GuidanceRescale: rescale,
+				Sampler: "dpm++2m", Width: width, Height: height, InitialLatents: tensors.MustCopyFlatData[float32](ref["latents_init"]),
+			})
+			require.NoError(t, err)
+			tensortest.AllClose(t, ref["rescaled.latents_final"], tensors.FromFlatDataAndDimensions(latents, shape[:]...), 1e-4,
+				"final latents with guidance_rescale %g", rescale)
 		})
 	}
 }

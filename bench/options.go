@@ -53,6 +53,9 @@ type Options struct {
 	// GuidanceScale is the classifier-free guidance of every evaluation image, the references' included
 	// (neti.GenerateOptions.GuidanceScale; 1 disables guidance). Default 7.5, Stable Diffusion's.
 	GuidanceScale float64 `json:"guidance_scale,omitempty"`
+	// GuidanceRescale is the guidance rescale φ of every evaluation image, the references' included
+	// (neti.GenerateOptions.GuidanceRescale, in [0, 1]). Default 0: plain guidance.
+	GuidanceRescale float64 `json:"guidance_rescale,omitempty"`
 	// FidelityLevels are fractions of a concept's reference fidelity (the best final reconstruction
 	// fidelity among the benchmarked methods on that concept); MethodResult.StepsTo reports the first
 	// curve step at which a run reaches each. Default 0.5, 0.7, 0.9.
@@ -138,8 +141,8 @@ func (o Options) validate() error {
 			return fail("%s is %d: expected at least 1", f.name, f.v)
 		}
 	}
-	if err := (neti.GenerateOptions{GuidanceScale: o.GuidanceScale}).Validate(); err != nil { // the library's rule
-		return fail("GuidanceScale is %g, the evaluation images' guidance: %w", o.GuidanceScale, err)
+	if err := (neti.GenerateOptions{GuidanceScale: o.GuidanceScale, GuidanceRescale: o.GuidanceRescale}).Validate(); err != nil { // the library's rule
+		return fail("GuidanceScale is %g and GuidanceRescale %g, the evaluation images' guidance: %w", o.GuidanceScale, o.GuidanceRescale, err)
 	}
 	for _, l := range o.FidelityLevels {
 		if !(l > 0 && l <= 1) {

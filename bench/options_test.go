@@ -31,6 +31,7 @@ func TestOptionsValidation(t *testing.T) {
 		{Options{GuidanceScale: 0.5}, "GuidanceScale is 0.5"},
 		{Options{GuidanceScale: math.NaN()}, "GuidanceScale is NaN"},
 		{Options{GuidanceScale: math.Inf(1)}, "GuidanceScale is +Inf"},
+		{Options{GuidanceRescale: 2}, "GuidanceRescale 2, the evaluation images' guidance: neti: GenerateOptions.GuidanceRescale is 2"},
 	} {
 		_, err := Run(context.Background(), nil, "../examples/concepts", tc.opts, nil)
 		require.Error(t, err, "%+v", tc.opts)

@@ -21,7 +21,7 @@ func (b *bencher) references(ctx context.Context, c toyworld.Concept) (map[strin
 		var scores []float64
 		var parts []toyworld.FidelityParts
 		for j := range b.opts.Seeds {
-			imgs, err := b.p.Generate(ctx, r.prompt, neti.GenerateOptions{Steps: b.opts.SampleSteps, GuidanceScale: b.opts.GuidanceScale, Seed: b.opts.Seed + uint64(j)})
+			imgs, err := b.p.Generate(ctx, r.prompt, neti.GenerateOptions{Steps: b.opts.SampleSteps, GuidanceScale: b.opts.GuidanceScale, GuidanceRescale: b.opts.GuidanceRescale, Seed: b.opts.Seed + uint64(j)})
 			var unknown *neti.UnknownWordsError
 			if errors.As(err, &unknown) {
 				out[r.kind] = Reference{Prompt: r.prompt, Skipped: fmt.Sprintf("the model does not know %v", unknown.Words)}

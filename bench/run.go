@@ -225,7 +225,7 @@ func (b *bencher) evaluate(ctx context.Context, c toyworld.Concept, concept *net
 	for _, pr := range prompts {
 		score := PromptScore{Prompt: pr.Text}
 		for j := range b.opts.Seeds {
-			imgs, err := b.p.Generate(ctx, pr.Text, neti.GenerateOptions{Steps: b.opts.SampleSteps, GuidanceScale: b.opts.GuidanceScale, Seed: b.opts.Seed + uint64(j),
+			imgs, err := b.p.Generate(ctx, pr.Text, neti.GenerateOptions{Steps: b.opts.SampleSteps, GuidanceScale: b.opts.GuidanceScale, GuidanceRescale: b.opts.GuidanceRescale, Seed: b.opts.Seed + uint64(j),
 				Concepts: []*neti.Concept{concept}, Truncation: truncation})
 			if err != nil {
 				return e, fmt.Errorf("bench: %s on %s, prompt %q: %w", method, c.Name, pr.Text, err)

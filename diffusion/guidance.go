@@ -30,7 +30,8 @@ func Guidance(uncond, cond []float32, scale float64) []float32 {
 //	out = phi·guided·(std(cond)/std(guided)) + (1 − phi)·guided
 //
 // guided is [Guidance]'s result and cond the conditional UNet output, both of batch equal items; the standard
-// deviations are per item and unbiased (torch.std). phi 0 returns guided unchanged; diffusers suggests 0.7.
+// deviations are per item and unbiased (torch.std). phi 0 returns guided unchanged; diffusers suggests 0.7. An
+// item whose guided values are all equal is kept as it is (diffusers would divide by its zero deviation).
 func RescaleGuidance(guided, cond []float32, batch int, phi float64) ([]float32, error) {
 	if len(guided) != len(cond) {
 		return nil, fmt.Errorf("rescale guidance: guided has %d values and cond %d; they must have the same shape",
@@ -45,7 +46,10 @@ func RescaleGuidance(guided, cond []float32, batch int, phi float64) ([]float32,
 	out := make([]float32, len(guided))
 	for b := range batch {
 		g, c := guided[b*item:(b+1)*item], cond[b*item:(b+1)*item]
-		factor := float32(stdUnbiased(c) / stdUnbiased(g))
+		factor := float32(1) // a constant guided item has no spread to rescale (diffusers would divide by 0)
+		if sg := stdUnbiased(g); sg > 0 {
+			factor = float32(stdUnbiased(c) / sg)
+		}
 		for i, v := range g {
 			out[b*item+i] = float32(p*float32(v*factor)) + float32(q*v)
 		}

@@ -61,4 +61,12 @@ func TestRescaleGuidance(t *testing.T) {
 	_, err = RescaleGuidance(guided, cond[:4], batch, 0.7)
 	require.Error(t, err)
 	assert.False(t, math.IsNaN(float64(out[0])))
+
+	flat := make([]float32, item) // a constant guided item: kept, not divided by its zero deviation
+	for i := range flat {
+		flat[i] = 0.25
+	}
+	kept, err := RescaleGuidance(flat, cond[:item], 1, 0.7)
+	require.NoError(t, err)
+	assert.Equal(t, flat, kept)
 }

@@ -34,6 +34,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	contextPrompts := fs.Int("context_prompts", 0, "editability prompts per concept (default 4)")
 	sampleSteps := fs.Int("num_inference_steps", 0, "denoising steps of each evaluation image (default 20)")
 	guidance := fs.Float64("guidance_scale", 7.5, "classifier-free guidance of every evaluation image, the references' included (1 disables guidance)")
+	rescale := fs.Float64("guidance_rescale", 0, "guidance rescale φ in [0, 1] of every evaluation image, the references' included (0: plain guidance)")
 	resolution := fs.Int("resolution", 0, "training image size (default: the model's)")
 	batch := fs.Int("train_batch_size", 0, "training batch size (default: neti.ToyPreset's, 2)")
 	lr := fs.Float64("learning_rate", 0, "training learning rate (default: neti.ToyPreset's)")
@@ -63,6 +64,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkGuidance("bench", *guidance); err != nil {
 		return err
 	}
+	if err := (neti.GenerateOptions{GuidanceScale: *guidance, GuidanceRescale: *rescale}).Validate(); err != nil {
+		return flagError("bench", err)
+	}
 	if *merge != "" {
 		return mergeBench(splitList(*merge), *output, stdout)
 	}
@@ -70,7 +74,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("bench: --normalize_output is %q: expected %q (default) or %q", *normalize, neti.NormalizeWord, neti.NormalizeConcat)
 	}
 	opts := bench.Options{Concepts: splitList(*concepts), Methods: splitList(*methods), Steps: *steps,
-		EvalEvery: *evalEvery, Seeds: *seeds, ContextPrompts: *contextPrompts, SampleSteps: *sampleSteps, GuidanceScale: *guidance, Seed: *seed}
+		EvalEvery: *evalEvery, Seeds: *seeds, ContextPrompts: *contextPrompts, SampleSteps: *sampleSteps, GuidanceScale: *guidance,
+		GuidanceRescale: *rescale, Seed: *seed}
 	switch *truncations {
 	case "":
 	case "none":

@@ -25,6 +25,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	negative := fs.String("negative_prompt", "", "negative prompt (the unconditional half of guidance)")
 	steps := fs.Int("num_inference_steps", 50, "denoising steps")
 	guidance := fs.Float64("guidance_scale", 7.5, "classifier-free guidance scale (1 disables guidance)")
+	rescale := fs.Float64("guidance_rescale", 0, "guidance rescale φ in [0, 1] (Lin et al.; tempers a large --guidance_scale's over-saturation; diffusers suggests 0.7)")
 	width := fs.Int("width", 0, "image width in pixels (default: the model's)")
 	height := fs.Int("height", 0, "image height in pixels (default: the model's)")
 	seed := fs.Uint64("seed", 0, "seed of the initial noise")
@@ -63,7 +64,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// The options the input alone decides are checked before the model loads, errors naming the flags.
 	loadOpts := neti.LoadOptions{Backend: *backendName, DType: *dtype}
 	opts := neti.GenerateOptions{
-		NegativePrompt: *negative, Steps: *steps, GuidanceScale: *guidance, Width: *width, Height: *height,
+		NegativePrompt: *negative, Steps: *steps, GuidanceScale: *guidance, GuidanceRescale: *rescale, Width: *width, Height: *height,
 		Seed: *seed, NumImages: *num, Sampler: neti.Sampler(*sampler), Truncation: *truncation, AllowOtherBaseModel: *otherBase,
 		OnStep: func(step, total int) { fmt.Fprintf(stderr, "\rstep %d/%d", step, total) },
 		OnNote: func(note string) { fmt.Fprintln(stderr, "note:", flagText(note)) },

@@ -30,6 +30,7 @@ var optionFlags = []struct{ field, flag string }{
 	{"GenerateOptions.NegativePrompt", "--negative_prompt"},
 	{"GenerateOptions.Steps", "--num_inference_steps"},
 	{"GenerateOptions.GuidanceScale", "--guidance_scale"},
+	{"GenerateOptions.GuidanceRescale", "--guidance_rescale"},
 	{"GenerateOptions.Width", "--width"},
 	{"GenerateOptions.Height", "--height"},
 	{"GenerateOptions.Seed", "--seed"},

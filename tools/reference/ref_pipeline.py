@@ -17,6 +17,8 @@ Tensors:
   latents_final [1,4,16,16]                          (output_type="latent")
   decoded [1,3,64,64]                                (vae.decode(latents_final / scaling_factor), raw)
   image [1,64,64,3]                                  (output_type="np": (decoded/2+0.5) clamped to [0,1], NHWC)
+  rescaled.latents_final [1,4,16,16]                 (the same generation with guidance_rescale RESCALE:
+                                                      rescale_noise_cfg of Lin et al. after each guidance)
 """
 
 import sys
@@ -29,6 +31,7 @@ from common import model_dir, plain_config, randn, reference_dir, save_tensors, 
 PROMPT = "a red star on a blue background"
 GUIDANCE = 7.5
 STEPS = 5
+RESCALE = 0.7
 
 
 def run(model, seed):
@@ -83,6 +86,8 @@ def run(model, seed):
     with torch.no_grad():
         t["decoded"] = pipe.vae.decode(lat / pipe.vae.config.scaling_factor).sample
         img = pipe(**common, latents=latents_init.clone(), output_type="np").images
+        t["rescaled.latents_final"] = pipe(**common, latents=latents_init.clone(), guidance_rescale=RESCALE,
+                                           output_type="latent").images
     t["image"] = torch.from_numpy(img)
     want = (t["decoded"] / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1)
     assert (want - t["image"]).abs().max() < 1e-6
@@ -93,6 +98,7 @@ def run(model, seed):
         "height": 64,
         "width": 64,
         "guidance_scale": GUIDANCE,
+        "guidance_rescale": RESCALE,
         "num_inference_steps": STEPS,
         "seeds": {"latents_init": seed},
         "scheduler_config": plain_config(pipe.scheduler.config),

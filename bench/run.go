@@ -105,8 +105,14 @@ func (b *bencher) concept(ctx context.Context, c toyworld.Concept, dir string) (
 		}
 		bc.References = refs
 	}
+	cutouts := "" // the concept's cut-outs, written once for all its masked-loss runs
+	defer func() {
+		if cutouts != "" {
+			os.RemoveAll(cutouts)
+		}
+	}()
 	for _, method := range b.opts.Methods {
-		r, err := b.method(ctx, c, dir, bc.Prompts, method)
+		r, err := b.method(ctx, c, dir, &cutouts, bc.Prompts, method)
 		if err != nil {
 			return bc, err
 		}
@@ -133,8 +139,9 @@ func (b *bencher) concept(ctx context.Context, c toyworld.Concept, dir string) (
 	return bc, nil
 }
 
-// method trains one method on one concept, recording the fidelity curve, then evaluates the result.
-func (b *bencher) method(ctx context.Context, c toyworld.Concept, dir string, prompts []Prompt, method string) (MethodResult, error) {
+// method trains one method on one concept, recording the fidelity curve, then evaluates the result. With the
+// masked loss it trains on the concept's cut-outs in *cutouts, writing them there first if it is "".
+func (b *bencher) method(ctx context.Context, c toyworld.Concept, dir string, cutouts *string, prompts []Prompt, method string) (MethodResult, error) {
 	b.run++
 	run := MethodResult{Method: method}
 	o := trainOptions(b.opts, c, method)
@@ -157,15 +164,17 @@ func (b *bencher) method(ctx context.Context, c toyworld.Concept, dir string, pr
 	}
 	data := dir
 	if o.MaskedLoss {
-		cut, err := os.MkdirTemp("", "neti-bench-cutouts-")
-		if err != nil {
-			return run, fmt.Errorf("bench: %w", err)
+		if *cutouts == "" {
+			cut, err := os.MkdirTemp("", "neti-bench-cutouts-")
+			if err != nil {
+				return run, fmt.Errorf("bench: %w", err)
+			}
+			*cutouts = cut
+			if err := writeCutouts(c, dir, cut); err != nil {
+				return run, err
+			}
 		}
-		defer os.RemoveAll(cut)
-		if err := writeCutouts(c, dir, cut); err != nil {
-			return run, err
-		}
-		data = cut
+		data = *cutouts
 	}
 	start := time.Now()
 	concept, err := neti.TrainConcept(ctx, b.p, []string{data}, o)

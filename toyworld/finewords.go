@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// The fine attribute words: what the v2 captions can say about a scene's fine appearance. Each word
+// The fine attribute words: what the captions (from the v2 model on) can say about a scene's fine appearance. Each word
 // names a range of a Fine value (Scene.FineWords gives the thresholds); values between two ranges have
 // no word.
 var (

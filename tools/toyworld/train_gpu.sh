@@ -11,9 +11,8 @@
 #
 # Settings of `run` (environment): GPU_IMAGES (100000), GPU_MINUTES (6: the UNet's training budget),
 # GPU_CHANNELS (48,96,96,96: 7.4 M parameters, ≈ 15 MB in fp16, within the 30 MB model limit), GPU_BATCH
-# (256), GPU_LR (1e-3), GPU_CAPTION_VARIANTS (4) and GPU_FINE_MENTION (unset: gendata's default,
-# toyworld.FineMention), gendata's --caption_variants and --fine_mention: 8 and 0.9 name each fine group in
-# ≈ 84 % of the captions drawn. Rehearse on the CPU with GPU_DEVICE=cpu and small settings, e.g.
+# (256), GPU_LR (1e-3), GPU_CAPTION_VARIANTS (8) and GPU_FINE_MENTION (0.9), gendata's --caption_variants
+# and --fine_mention as train.sh (v3) sets them: each fine group named in ≈ 84 % of the captions drawn. Rehearse on the CPU with GPU_DEVICE=cpu and small settings, e.g.
 #   OUT=/tmp/tt-out GPU_DEVICE=cpu GPU_IMAGES=300 GPU_MINUTES=0.3 GPU_BATCH=8 bash tools/toyworld/train_gpu.sh run
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -47,7 +46,7 @@ run() {
   stage() { echo "[$(( $(date +%s) - t0 )) s] $*"; }
   stage gendata
   "$work/pack/gendata" --out "$work/data" --n "${GPU_IMAGES:-100000}" --seed 0 \
-    --caption_variants "${GPU_CAPTION_VARIANTS:-4}" ${GPU_FINE_MENTION:+--fine_mention "$GPU_FINE_MENTION"}
+    --caption_variants "${GPU_CAPTION_VARIANTS:-8}" --fine_mention "${GPU_FINE_MENTION:-0.9}"
   stage tokenizer
   (cd "$here" && python3 tokenizer.py "$work/tokenizer" "$work/data/vocabulary.txt")
   stage latents

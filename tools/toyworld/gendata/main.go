@@ -101,7 +101,7 @@ func writeLines[T any](path string, values []T) error {
 
 // captionVariants returns k more captions per example, drawn independently of the scenes' random streams:
 // the shape always, the colour with probability 0.9, the background 0.75, size, pattern and position 0.5
-// each, each group of fine words with fineMention (toyworld.FineMention for the v2 model). toyworld.Caption keeps each coarse attribute
+// each, each group of fine words with fineMention (toyworld.FineMention for the v2 model, 0.9 for v3). toyworld.Caption keeps each coarse attribute
 // with 0.85, so "a red star on a blue background" (what users and the held-out evaluation type) is rare
 // among its captions; these variants make such short prompts common.
 func captionVariants(ex []toyworld.Example, seed uint64, k int, fineMention float64) [][]string {

@@ -1,6 +1,8 @@
 // Command gendata writes the toy-world training set used by tools/toyworld/train.py: n rendered scenes
 // (held-out combinations excluded) as PNG files plus metadata.jsonl, heldout.jsonl with the held-out
 // evaluation prompts and vocabulary.txt with every caption word. It is a stand-in for `neti toyworld dataset` with the held-out rule always on.
+// With --individuals it adds images of named individuals (toyworld.Individuals) after the n scenes, their
+// names in the captions and the vocabulary, and writes individuals.jsonl (name and appearance of each).
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/org/neti/toyworld"
@@ -23,6 +26,8 @@ func main() {
 	metaOnly := flag.Bool("meta_only", false, "write metadata.jsonl only (the PNGs of a larger run with the same seed are reused)")
 	variants := flag.Int("caption_variants", 0, "also write captions.jsonl: this many extra captions per example, with attributes dropped more often (short prompts)")
 	fineMention := flag.Float64("fine_mention", toyworld.FineMention, "with --caption_variants: the probability that a variant names each group of fine words (metadata.jsonl's captions keep toyworld.FineMention)")
+	individuals := flag.Int("individuals", 0, "named individuals (toyworld.Individuals, seeded by --seed) shown in --individual_images more images")
+	individualImages := flag.Int("individual_images", 0, "with --individuals: images of them added after the n scenes (each of a random individual, in a random context)")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "gendata: --out is required")
@@ -32,7 +37,32 @@ func main() {
 		fmt.Fprintf(os.Stderr, "gendata: --fine_mention %v: expected a probability in [0, 1]\n", *fineMention)
 		os.Exit(2)
 	}
+	if (*individuals > 0) != (*individualImages > 0) {
+		fmt.Fprintln(os.Stderr, "gendata: --individuals and --individual_images go together (both above 0)")
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "gendata:", err)
+		os.Exit(1)
+	}
 	ex := toyworld.Dataset(*n, *seed, toyworld.IsHeldOut)
+	inds, err := toyworld.Individuals(*individuals, *seed)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gendata:", err)
+		os.Exit(2)
+	}
+	who := individualExamples(inds, *seed, *n, *individualImages) // who[j] shows inds[who[j]]: example n+j
+	for j, k := range who {
+		rng := rand.New(rand.NewPCG(*seed^0x696e646976, uint64(j))) // "indiv"
+		s := inds[k].InContext(rng)
+		ex = append(ex, toyworld.Example{File: fmt.Sprintf("%06d.png", *n+j), Caption: toyworld.IndividualCaption(inds[k], s, toyworld.FineMention, rng), Scene: s})
+	}
+	if len(inds) > 0 {
+		if err := writeLines(filepath.Join(*out, "individuals.jsonl"), inds); err != nil {
+			fmt.Fprintln(os.Stderr, "gendata:", err)
+			os.Exit(1)
+		}
+	}
 	if *metaOnly {
 		// The PNGs may come from an older renderer whose fine attributes consume the rng differently:
 		// coarse attributes and captions still agree except where a held-out scene was redrawn.
@@ -55,12 +85,26 @@ func main() {
 		os.Exit(1)
 	}
 	if *variants > 0 {
-		if err := writeLines(filepath.Join(*out, "captions.jsonl"), captionVariants(ex, *seed, *variants, *fineMention)); err != nil {
+		caps := captionVariants(ex[:*n], *seed, *variants, *fineMention)
+		for j, k := range who {
+			rng := rand.New(rand.NewPCG(*seed^0x76617269616e74, uint64(*n+j))) // "variant"
+			var vs []string
+			for range *variants {
+				vs = append(vs, toyworld.IndividualCaption(inds[k], ex[*n+j].Scene, *fineMention, rng))
+			}
+			caps = append(caps, vs)
+		}
+		if err := writeLines(filepath.Join(*out, "captions.jsonl"), caps); err != nil {
 			fmt.Fprintln(os.Stderr, "gendata:", err)
 			os.Exit(1)
 		}
 	}
-	words := strings.Join(toyworld.Vocabulary(), "\n") + "\n"
+	vocabulary := toyworld.Vocabulary()
+	for _, v := range inds {
+		vocabulary = append(vocabulary, v.Name)
+	}
+	slices.Sort(vocabulary)
+	words := strings.Join(vocabulary, "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(*out, "vocabulary.txt"), []byte(words), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "gendata:", err)
 		os.Exit(1)
@@ -123,4 +167,19 @@ func captionVariants(ex []toyworld.Example, seed uint64, k int, fineMention floa
 		}
 	}
 	return out
+}
+
+// individualExamples returns which individual each of m added images shows: every individual equally
+// often (m/len(inds) images each, the remainder to the first ones), in an order shuffled by seed.
+func individualExamples(inds []toyworld.Individual, seed uint64, n, m int) []int {
+	if len(inds) == 0 {
+		return nil
+	}
+	who := make([]int, m)
+	for j := range who {
+		who[j] = j % len(inds)
+	}
+	rng := rand.New(rand.NewPCG(seed, uint64(n)+0x73687566)) // "shuf"
+	rng.Shuffle(m, func(a, b int) { who[a], who[b] = who[b], who[a] })
+	return who
 }

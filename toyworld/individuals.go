@@ -157,3 +157,17 @@ func IndividualCaption(v Individual, s Scene, fineMention float64, rng *rand.Ran
 	}
 	return out + ", " + phrase
 }
+
+// Concept returns the individual as a Concept named after it, shown in n contexts drawn from rng (InContext),
+// so that Fidelity can measure images of it and Concept.Images renders its reference images.
+func (v Individual) Concept(n int, rng *rand.Rand) Concept {
+	c := Concept{Name: v.Name, SuperCategory: v.Scene.Shape, Scene: v.Scene}
+	for i := range n {
+		s := v.InContext(rng)
+		if i == 0 {
+			c.Scene = s
+		}
+		c.Contexts = append(c.Contexts, Attributes{Size: s.Size, Position: s.Position, Background: s.Background})
+	}
+	return c
+}

@@ -109,3 +109,20 @@ func TestIndividualCaption(t *testing.T) {
 	}
 	assert.InDelta(t, 0.5, float64(withWords)/float64(n), 0.1, "half the captions describe the individual in words")
 }
+
+func TestIndividualConcept(t *testing.T) {
+	inds, err := Individuals(3, 11)
+	require.NoError(t, err)
+	c := inds[0].Concept(5, rand.New(rand.NewPCG(1, 1)))
+	assert.Equal(t, inds[0].Name, c.Name)
+	assert.Equal(t, inds[0].Scene.Shape, c.SuperCategory)
+	require.Len(t, c.Contexts, 5)
+	imgs := c.Images()
+	require.Len(t, imgs, 5)
+	for i, s := range c.TrainingScenes() {
+		assert.True(t, fits(s), "context %d", i)
+		assert.Greater(t, Fidelity(imgs[i], c), 0.9, "its own render is the individual")
+	}
+	other := inds[1].Concept(1, rand.New(rand.NewPCG(1, 1)))
+	assert.Less(t, Fidelity(imgs[0], other), Fidelity(imgs[0], c), "another individual's render is not")
+}

@@ -51,10 +51,19 @@ func main() {
 	concepts := flag.String("concepts", "", "with --references: comma-separated concept names (default all)")
 	scoreDir := flag.String("score", "", "score the images DIR/<concept>/*.png of each concept folder found (oracle.py's output) and print their fidelity; nothing is generated")
 	coarseOnly := flag.Bool("coarse_only", false, "with --fine: generate only the prompts without their fine words (models that lack them)")
+	individuals := flag.String("individuals", "", "measure how the model draws the named individuals of this individuals.jsonl (gendata --individuals) instead: their names, words, descriptions and VAE ceiling")
+	count := flag.Int("count", 16, "with --individuals: how many (the file's first)")
 	shapes := flag.String("shapes", "", "with --fine: comma-separated shapes, only the prompts of those (models trained on a subset of the world)")
 	flag.Parse()
 	if *scoreDir != "" {
 		if err := scoreImages(*scoreDir); err != nil {
+			fmt.Fprintln(os.Stderr, "evalgo:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *individuals != "" {
+		if err := runIndividuals(*dir, *individuals, *count, *first, *seeds, *steps, *guidance, *report); err != nil {
 			fmt.Fprintln(os.Stderr, "evalgo:", err)
 			os.Exit(1)
 		}

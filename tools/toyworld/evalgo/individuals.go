@@ -65,19 +65,9 @@ func runIndividuals(dir, path string, count, first, seeds, steps int, guidance f
 			r.Prompt = prompts[kind]
 			refs[kind] = r
 		}
-		var train []image.Image
-		for _, img := range c.Images() {
-			train = append(train, img)
-		}
-		rec, err := p.Reconstruct(train, toyworld.ImageSize)
-		if err != nil {
+		if refs["ceiling"], err = ceiling(p, c); err != nil {
 			return err
 		}
-		var recs []image.Image
-		for _, img := range rec {
-			recs = append(recs, img)
-		}
-		refs["ceiling"] = score(recs, c)
 		out[v.Name] = refs
 		for _, kind := range kinds {
 			sum[kind] += refs[kind].Mean / float64(len(inds))

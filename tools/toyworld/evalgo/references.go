@@ -51,6 +51,24 @@ func score(imgs []image.Image, c toyworld.Concept) reference {
 	return r
 }
 
+// ceiling scores the concept's training images through the model's VAE (Pipeline.Reconstruct): what any
+// generation can at best show of it.
+func ceiling(p *neti.Pipeline, c toyworld.Concept) (reference, error) {
+	var train []image.Image
+	for _, img := range c.Images() {
+		train = append(train, img)
+	}
+	rec, err := p.Reconstruct(train, toyworld.ImageSize)
+	if err != nil {
+		return reference{}, err
+	}
+	var recs []image.Image
+	for _, img := range rec {
+		recs = append(recs, img)
+	}
+	return score(recs, c), nil
+}
+
 // conceptPrompts returns the reference prompts of a concept (toyworld.Concept.ReferencePrompts).
 func conceptPrompts(c toyworld.Concept) map[string]string {
 	super, words, desc := c.ReferencePrompts()
@@ -94,19 +112,9 @@ func runReferences(dir, oracleDir string, concepts []string, first, seeds, steps
 				refs[kind] = r
 			}
 		}
-		var train []image.Image
-		for _, img := range c.Images() {
-			train = append(train, img)
-		}
-		rec, err := p.Reconstruct(train, toyworld.ImageSize)
-		if err != nil {
+		if refs["ceiling"], err = ceiling(p, c); err != nil {
 			return err
 		}
-		var recs []image.Image
-		for _, img := range rec {
-			recs = append(recs, img)
-		}
-		refs["ceiling"] = score(recs, c)
 		if oracleDir != "" {
 			var imgs []image.Image
 			for k := range seeds {

@@ -98,6 +98,13 @@ def main():
     ap.add_argument("--aux_attributes", default="shape,size,position,color,background",
                     help="the attributes of --attr_aux, names of ATTRIBUTES, or 'all' (a run of session 4 used "
                          "shape,size,position; the v2 model all)")
+    ap.add_argument("--individuals", default="",
+                    help="gendata's individuals.jsonl: with --name_aux, the appearance each name stands for")
+    ap.add_argument("--name_aux", type=float, default=0.0,
+                    help="weight of an auxiliary loss that makes every text state at or after an individual's name "
+                         "tell its appearance: shape, colour, pattern, outline, mark and mark colour (cross-entropy) "
+                         "and its exact hue and lightness shift, rotation, outline width, pattern tone and period "
+                         "(squared error, scaled to about unit range); heads trained with the text encoder, not exported")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--procs", type=int, default=1,
@@ -106,6 +113,8 @@ def main():
                     help="torch device: cpu (default) or cuda (one process; bf16 autocast; the data stay on the CPU "
                          "and each batch moves)")
     a = ap.parse_args()
+    if bool(a.name_aux) != bool(a.individuals):
+        raise SystemExit("--name_aux and --individuals go together")
     if a.device != "cpu" and a.procs != 1:
         raise SystemExit(f"--device {a.device} trains in one process: expected --procs 1, got {a.procs}")
     ddp.launch(train, a, a.procs)
@@ -158,6 +167,12 @@ def train(a, grp):
                 rule = (rule[0], torch.tensor([token(w) for w in rule[1]], device=dev))
             attr_ids.append((torch.tensor([token(w) for w in words], device=dev), rule))
             heads.append(torch.nn.Linear(text.config.hidden_size, len(words)))
+    names = None
+    if a.name_aux:  # identity heads after the attribute heads, in the same ModuleList (saved and resumed with it)
+        names = individual_targets(a.individuals, lambda w: tok.convert_tokens_to_ids(w + "</w>"), dev)
+        for classes in IDENTITY_CLASSES.values():
+            heads.append(torch.nn.Linear(text.config.hidden_size, len(classes)))
+        heads.append(torch.nn.Linear(text.config.hidden_size, len(IDENTITY_VALUES)))
     text, unet, heads = text.to(dev), unet.to(dev), heads.to(dev)
     params = list(text.parameters()) + list(unet.parameters()) + list(heads.parameters())
     grp.sync_params(params)
@@ -186,7 +201,7 @@ def train(a, grp):
         s = torch.load(ck, weights_only=False, map_location=dev)
         text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
         ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
-        if a.attr_aux:
+        if a.attr_aux or a.name_aux:
             heads.load_state_dict(s["heads"])
         opt.load_state_dict(s["opt"])
         gens = s.get("gens", [s["gen"]])
@@ -199,7 +214,7 @@ def train(a, grp):
     budget = a.minutes * 60
     last_ck = time.time()
     text.train(); unet.train()
-    run_loss, run_aux = [], []
+    run_loss, run_aux, run_name = [], [], []
     while True:
         go_on, frac, save_now = grp.control(
             float(time.time() - t_start < budget and (a.max_steps == 0 or step < a.max_steps)),
@@ -251,6 +266,10 @@ def train(a, grp):
             aux = attribute_loss(enc, tid, heads, attr_ids)
             run_aux.append(aux.item())
             loss = loss + a.attr_aux * aux
+        if names is not None:
+            nl = identity_loss(enc, tid, heads[len(attr_ids):], names)
+            run_name.append(nl.item())
+            loss = loss + a.name_aux * nl
         opt.zero_grad(set_to_none=True)
         loss.backward()
         mean_loss = grp.average(params, loss)  # every process now holds the whole batch's gradient
@@ -266,8 +285,10 @@ def train(a, grp):
         run_loss.append(float(mean_loss))
         if step % 10 == 0:
             extra = dict(attr_loss=float(np.mean(run_aux))) if run_aux else {}
+            if run_name:
+                extra["name_loss"] = float(np.mean(run_name))
             log(stage="unet", step=step, loss=float(np.mean(run_loss)), lr=lr, **extra)
-            run_loss, run_aux = [], []
+            run_loss, run_aux, run_name = [], [], []
     save(a, grp, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, time.time() - t_start)
     log(stage="unet_done", step=step)
 
@@ -296,6 +317,60 @@ def attribute_loss(enc, tid, heads, attr_ids):
                                                reduction="none")  # [B, 77]
         total = total + (ce * w).sum() / w.sum().clamp(min=1)
     return total
+
+
+# The appearance an individual's name stands for (toyworld.Individual's Scene): its classes, and its exact
+# values with a scale that brings each to about unit range.
+IDENTITY_CLASSES = dict(
+    shape=SHAPES, color=COLORS,
+    pattern=["plain", "striped", "dotted", "checkered"], outline=["none", "black", "white", "dark"],
+    mark=["none", "dot", "ring"], mark_color=["white", "black"],
+)
+IDENTITY_VALUES = dict(  # scene.fine field (a key of color_jitter for the hue and lightness shifts) → scale
+    dh=1 / 15, dl=1 / 0.08, rotation=1 / 20, outline_width=1 / 3, pattern_tone=2, pattern_period=1 / 7.5,
+)
+
+
+def individual_targets(path, token, dev):
+    """Reads gendata's individuals.jsonl: (the names' token ids [N], class targets [N, len(IDENTITY_CLASSES)],
+    value targets [N, len(IDENTITY_VALUES)])."""
+    ids, classes, values = [], [], []
+    for line in open(path):
+        v = json.loads(line)
+        s, f = v["scene"], v["scene"]["fine"]
+        ids.append(token(v["name"]))
+        classes.append([IDENTITY_CLASSES[k].index(s[k] if k in s else f[k]) for k in IDENTITY_CLASSES])
+        jit = f.get("color_jitter", {})
+        raw = dict(dh=jit.get("dh", 0.0), dl=jit.get("dl", 0.0), rotation=f.get("rotation", 0.0),
+                   outline_width=f.get("outline_width", 0.0), pattern_tone=f.get("pattern_tone", 0.0),
+                   pattern_period=f.get("pattern_period", 0.0))
+        values.append([raw[k] * scale for k, scale in IDENTITY_VALUES.items()])
+    t = lambda x, dt: torch.tensor(x, dtype=dt, device=dev)
+    return t(ids, torch.long), t(classes, torch.long), t(values, torch.float32)
+
+
+def identity_loss(enc, tid, heads, names):
+    """The --name_aux loss: every text state at or after an individual's name (the first name of the caption)
+    tells that individual's appearance — one cross-entropy head per IDENTITY_CLASSES entry and one regression
+    head for IDENTITY_VALUES (the last of heads). enc [B, 77, D], tid [B, 77]; captions without a name do
+    not count."""
+    ids, classes, values = names
+    hit = tid.unsqueeze(-1) == ids  # [B, 77, N]
+    present = hit.any(-1)  # [B, 77]
+    has = present.any(1)  # [B]; a batch without names still runs every head (weight 0), so that every
+    # process of a data-parallel run has a gradient for each of them
+    pos = present.float().argmax(1)  # [B] the first name's position
+    who = hit.float().argmax(-1).gather(1, pos.unsqueeze(1)).squeeze(1)  # [B] which individual
+    w = ((torch.arange(tid.shape[1], device=tid.device) >= pos.unsqueeze(1)) & has.unsqueeze(1)).float()  # [B, 77]
+    norm = w.sum().clamp(min=1)
+    total = 0.0
+    for k, head in enumerate(heads[:-1]):
+        logits = head(enc)  # [B, 77, C]
+        label = classes[who, k].unsqueeze(1).expand(-1, tid.shape[1])  # [B, 77]
+        ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), label, reduction="none")
+        total = total + (ce * w).sum() / norm
+    err = ((heads[-1](enc) - values[who].unsqueeze(1)) ** 2).mean(-1)  # [B, 77]
+    return total + (err * w).sum() / norm
 
 
 def save(a, grp, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, spent):

@@ -83,8 +83,7 @@ func randomContext(s Scene, rng *rand.Rand) Scene {
 	u := func(lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
 	s.Size, s.Position = pick(Sizes), pick(Positions)
 	s.Background = pick(slices.DeleteFunc(slices.Clone(Colors), func(c string) bool { return c == s.Color }))
-	nc := colorTable[s.Background]
-	s.Fine.BackgroundJitter = HSLJitter{u(-nc.dh, nc.dh), u(nc.ds0, nc.ds1), u(-nc.dl, nc.dl)}
+	s.Fine.BackgroundJitter = randomJitter(s.Background, u)
 	s.Fine.DX, s.Fine.DY = u(-1.2, 1.2), u(-1.2, 1.2)
 	return s
 }

@@ -147,6 +147,12 @@ func outlineShows(outline string, obj, bg rgbF) bool {
 	return DeltaE(c.lab(), bg.lab()) >= minContrast && offBlend(c, obj, bg) >= minInnerContrast
 }
 
+// randomJitter draws a named colour's HSL jitter within its table range, with u a uniform draw in [lo, hi).
+func randomJitter(name string, u func(lo, hi float64) float64) HSLJitter {
+	nc := colorTable[name]
+	return HSLJitter{u(-nc.dh, nc.dh), u(nc.ds0, nc.ds1), u(-nc.dl, nc.dl)}
+}
+
 // RandomScene draws a scene: every coarse attribute uniformly (the background among the colours other than
 // the object's) and every fine attribute uniformly in its documented range, with outline and pattern colours
 // kept at least minContrast (Lab) away from the background and outlines minInnerContrast from the object and
@@ -157,12 +163,8 @@ func RandomScene(rng *rand.Rand) Scene {
 	s := Scene{Shape: pick(Shapes), Color: pick(Colors), Pattern: pick(Patterns), Size: pick(Sizes), Position: pick(Positions)}
 	bgs := slices.DeleteFunc(slices.Clone(Colors), func(c string) bool { return c == s.Color })
 	s.Background = pick(bgs)
-	jit := func(name string) HSLJitter {
-		nc := colorTable[name]
-		return HSLJitter{u(-nc.dh, nc.dh), u(nc.ds0, nc.ds1), u(-nc.dl, nc.dl)}
-	}
 	f := &s.Fine
-	f.ColorJitter, f.BackgroundJitter = jit(s.Color), jit(s.Background)
+	f.ColorJitter, f.BackgroundJitter = randomJitter(s.Color, u), randomJitter(s.Background, u)
 	f.Rotation = u(-20, 20)
 	f.Scale = u(0.95, 1.05)
 	f.DX, f.DY = u(-1.2, 1.2), u(-1.2, 1.2)

@@ -91,6 +91,10 @@ def main():
     ap.add_argument("--init_text_from", default="",
                     help="start the text encoder (weights and EMA) from another run's ckpt.pt; the UNet starts fresh")
     ap.add_argument("--init_from", default="", help="start from the weights (and EMA) of another run's ckpt.pt")
+    ap.add_argument("--init_model", default="",
+                    help="start the text encoder and UNet from an exported model (export.py's folder, e.g. "
+                         "models/toymodel): a fine-tune; token embeddings follow the token strings, so words new to "
+                         "--tokenizer (names) start fresh and every old word keeps its row; the heads start fresh")
     ap.add_argument("--attr_aux", type=float, default=0.0,
                     help="weight of an auxiliary loss that makes every text state after an attribute word (the shape, "
                          "size, position, colour, background and, with --aux_attributes, fine words) predict that word "
@@ -113,6 +117,8 @@ def main():
                     help="torch device: cpu (default) or cuda (one process; bf16 autocast; the data stay on the CPU "
                          "and each batch moves)")
     a = ap.parse_args()
+    if a.init_model and (a.init_from or a.init_text_from):
+        raise SystemExit("--init_model starts from an exported model: leave out --init_from and --init_text_from")
     if bool(a.name_aux) != bool(a.individuals):
         raise SystemExit("--name_aux and --individuals go together")
     if a.device != "cpu" and a.procs != 1:
@@ -157,6 +163,9 @@ def train(a, grp):
 
     dev = torch.device(a.device)
     text, unet = build(tok, a.unet_channels, a.norm_groups, latent_channels=lmean.shape[1])
+    if a.init_model and not os.path.exists(os.path.join(a.work, "ckpt.pt")):
+        kept, fresh = init_from_model(a.init_model, tok, text, unet)
+        log(stage="init_model", path=a.init_model, tokens_kept=kept, tokens_fresh=fresh)
     heads, attr_ids = torch.nn.ModuleList(), []
     if a.attr_aux:
         token = lambda w: tok.convert_tokens_to_ids(w + "</w>")
@@ -291,6 +300,27 @@ def train(a, grp):
             run_loss, run_aux, run_name = [], [], []
     save(a, grp, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, time.time() - t_start)
     log(stage="unet_done", step=step)
+
+
+def init_from_model(folder, tok, text, unet):
+    """Loads an exported model's UNet and text encoder (float16 on disk) into unet and text, which must have
+    the same configuration but may have a larger vocabulary: each token embedding row is copied by its token
+    string, so new tokens keep text's fresh rows. Returns (rows copied, rows left fresh)."""
+    old = UNet2DConditionModel.from_pretrained(os.path.join(folder, "unet"), torch_dtype=torch.float32)
+    unet.load_state_dict(old.state_dict())
+    sd = CLIPTextModel.from_pretrained(os.path.join(folder, "text_encoder"), torch_dtype=torch.float32).state_dict()
+    key = next(k for k in sd if k.endswith("embeddings.token_embedding.weight"))
+    rows = text.state_dict()[key].clone()  # [new vocabulary, D]
+    vocab = tok.get_vocab()
+    old_vocab = json.load(open(os.path.join(folder, "tokenizer", "vocab.json")))
+    kept = 0
+    for t, i in old_vocab.items():
+        if t in vocab:
+            rows[vocab[t]] = sd[key][i]
+            kept += 1
+    sd[key] = rows
+    text.load_state_dict(sd)
+    return kept, len(vocab) - kept
 
 
 def attribute_loss(enc, tid, heads, attr_ids):

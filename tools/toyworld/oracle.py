@@ -8,7 +8,8 @@ methods and the typed description (tealstar 0.359, rubyheart 0.331 vs NeTI ≈ 0
 0.45/0.55; issue 14, session 11): the states that best denoise five images on five backgrounds are not the
 ones that draw the object best under guidance 7.5.
 
-With --tune unet it fine-tunes every UNet weight instead, the prompt "a <super-category>" fixed (DreamBooth
+With --tune kv only the cross-attention key and value projections are tuned (Custom Diffusion's choice:
+what a concept method that also adapts the UNet could reach). With --tune unet it fine-tunes every UNet weight instead, the prompt "a <super-category>" fixed (DreamBooth
 without prior preservation): the ceiling of the whole model, which shows how much of the gap to the VAE
 round trip is the text path's (issue 14, session 18: with --fg_weight 4 it draws tealstar/rubyheart at
 0.73 at guidance 2, the states 0.53). --fg_weight weights the object's latent pixels as the base model's
@@ -47,10 +48,11 @@ def main():
     ap.add_argument("--guidance", default="7.5",
                     help="classifier-free guidance scale; a comma-separated list samples each (into OUT/g<scale>/)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--tune", choices=["states", "unet"], default="states",
-                    help="what is optimised: the text states (the ceiling of text conditioning) or every UNet weight "
+    ap.add_argument("--tune", choices=["states", "unet", "kv"], default="states",
+                    help="what is optimised: the text states (the ceiling of text conditioning), every UNet weight "
                          "with the prompt \"a <super-category>\" fixed (DreamBooth without prior preservation: the "
-                         "ceiling of the whole model)")
+                         "ceiling of the whole model) or only the cross-attention key and value projections (attn2.to_k, "
+                         "attn2.to_v: Custom Diffusion's choice) with that prompt fixed")
     ap.add_argument("--fg_weight", type=float, default=0.0,
                     help="weight the object's latent pixels (1 + fg_weight):1 in the loss, as the base model's training did")
     a = ap.parse_args()
@@ -77,10 +79,13 @@ def main():
             empty = encode("")
             states = encode("a " + meta["super_category"]).clone()
         unet = pipe.unet
-        if a.tune == "unet":
+        if a.tune in ("unet", "kv"):
             base = {k: v.clone() for k, v in unet.state_dict().items()}
-            unet.requires_grad_(True)
-            opt = torch.optim.Adam(unet.parameters(), lr=a.lr)
+            tuned = [p for n, p in unet.named_parameters()
+                     if a.tune == "unet" or ".attn2.to_k." in n or ".attn2.to_v." in n]
+            for p in tuned:
+                p.requires_grad_(True)
+            opt = torch.optim.Adam(tuned, lr=a.lr)
         else:
             states.requires_grad_(True)
             opt = torch.optim.Adam([states], lr=a.lr)
@@ -116,7 +121,7 @@ def main():
                                num_inference_steps=a.sample_steps, guidance_scale=gs, height=64, width=64,
                                generator=torch.Generator().manual_seed(s)).images[0]
                     img.save(os.path.join(out, f"s{s}.png"))
-        if a.tune == "unet":
+        if a.tune in ("unet", "kv"):
             unet.load_state_dict(base)
             unet.requires_grad_(False)
 

@@ -9,8 +9,9 @@ methods and the typed description (tealstar 0.359, rubyheart 0.331 vs NeTI ≈ 0
 ones that draw the object best under guidance 7.5.
 
 With --tune kv only the cross-attention key and value projections are tuned (Custom Diffusion's choice:
-what a concept method that also adapts the UNet could reach). With --tune unet it fine-tunes every UNet weight instead, the prompt "a <super-category>" fixed (DreamBooth
-without prior preservation): the ceiling of the whole model, which shows how much of the gap to the VAE
+what a concept method that also adapts the UNet could reach; issue 14, session 20: 0.35 on tealstar/rubyheart
+at guidance 7.5, under the states' 0.42). With --tune unet it fine-tunes every UNet weight instead, the prompt
+"a <super-category>" fixed (DreamBooth without prior preservation): the ceiling of the whole model, which shows how much of the gap to the VAE
 round trip is the text path's (issue 14, session 18: with --fg_weight 4 it draws tealstar/rubyheart at
 0.73 at guidance 2, the states 0.53). --fg_weight weights the object's latent pixels as the base model's
 training did; --guidance takes a list (OUT/g<scale>/<concept>/).

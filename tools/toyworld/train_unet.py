@@ -167,8 +167,8 @@ def train(a, grp):
         kept, fresh = init_from_model(a.init_model, tok, text, unet)
         log(stage="init_model", path=a.init_model, tokens_kept=kept, tokens_fresh=fresh)
     heads, attr_ids = torch.nn.ModuleList(), []
+    token = lambda w: tok.convert_tokens_to_ids(w + "</w>")  # a caption word's (or name's) one token
     if a.attr_aux:
-        token = lambda w: tok.convert_tokens_to_ids(w + "</w>")
         names = ATTRIBUTES if a.aux_attributes == "all" else a.aux_attributes.split(",")
         for name in names:
             words, rule = ATTRIBUTES[name]
@@ -178,7 +178,7 @@ def train(a, grp):
             heads.append(torch.nn.Linear(text.config.hidden_size, len(words)))
     names = None
     if a.name_aux:  # identity heads after the attribute heads, in the same ModuleList (saved and resumed with it)
-        names = individual_targets(a.individuals, lambda w: tok.convert_tokens_to_ids(w + "</w>"), dev)
+        names = individual_targets(a.individuals, token, dev)
         for classes in IDENTITY_CLASSES.values():
             heads.append(torch.nn.Linear(text.config.hidden_size, len(classes)))
         heads.append(torch.nn.Linear(text.config.hidden_size, len(IDENTITY_VALUES)))

@@ -54,7 +54,15 @@ func main() {
 	individuals := flag.String("individuals", "", "measure how the model draws the named individuals of this individuals.jsonl (gendata --individuals) instead: their names, words, descriptions and VAE ceiling")
 	count := flag.Int("count", 16, "with --individuals: how many (the file's first)")
 	shapes := flag.String("shapes", "", "with --fine: comma-separated shapes, only the prompts of those (models trained on a subset of the world)")
+	exact := flag.Int("exact", 0, "score each concept's exact appearance in this many random contexts, sharp and through the VAE (toyworld.InRandomContexts, --recon_seed) instead")
 	flag.Parse()
+	if *exact > 0 {
+		if err := runExact(*dir, *exact, *reconSeed, *report); err != nil {
+			fmt.Fprintln(os.Stderr, "evalgo:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *scoreDir != "" {
 		if err := scoreImages(*scoreDir); err != nil {
 			fmt.Fprintln(os.Stderr, "evalgo:", err)

@@ -9,7 +9,10 @@
 // everything else (size, position, background, the unnamed fine values) drawn as toyworld.RandomScene draws
 // it. The scenes are scored sharp, as rendered (no VAE): an upper bound on what a base model that follows
 // its words perfectly draws from them. The concept's own training scenes, rendered sharp, are the "own"
-// line. Writes a JSON report to stdout.
+// line; the concept itself in random contexts (toyworld.InRandomContexts) the "exact" line, what no
+// vocabulary can pass. With --levels K the description level is what a vocabulary naming every fine value
+// in K levels (toyworld.Scene.FineLevels) would give instead of the fine words. Writes a JSON report to
+// stdout.
 //
 // A scene that says all ten fine words of a description is too rare to draw at random (≈ 1e-8), so the
 // description level is scored part by part: each fidelity part from scenes that match the coarse words and
@@ -51,6 +54,8 @@ func main() {
 	maxDraws := flag.Int("max_draws", 50_000_000, "random scenes drawn at most per concept and level")
 	seed := flag.Uint64("seed", 1, "random seed")
 	heldOut := flag.Bool("heldout", false, "the held-out concepts (toyworld.HeldOutConcepts) instead of the shipped ones")
+	levels := flag.Int("levels", 0, "score the description level as a vocabulary that names every fine value in this many "+
+		"levels would (toyworld.Scene.FineLevels) instead of the fine words; 0: the fine words")
 	flag.Parse()
 	if *n < 2 || *maxDraws < *n {
 		fmt.Fprintf(os.Stderr, "wordbound: --n is %d and --max_draws %d: expected n ≥ 2 and max_draws ≥ n\n", *n, *maxDraws)
@@ -59,7 +64,7 @@ func main() {
 	coarse := func(s toyworld.Scene, c toyworld.Concept) bool {
 		return s.Shape == c.Scene.Shape && s.Color == c.Scene.Color && s.Pattern == c.Scene.Pattern
 	}
-	levels := []level{
+	rules := []level{
 		{"super_category", func(s toyworld.Scene, c toyworld.Concept) bool { return s.Shape == c.Scene.Shape }},
 		{"words", coarse},
 	}
@@ -67,6 +72,13 @@ func main() {
 	says := func(fields ...string) func(s toyworld.Scene, c toyworld.Concept) bool {
 		return func(s toyworld.Scene, c toyworld.Concept) bool {
 			return coarse(s, c) && saysAll(s.FineWords(), c.Scene.FineWords(), fields)
+		}
+	}
+	if *levels > 0 {
+		says = func(fields ...string) func(s toyworld.Scene, c toyworld.Concept) bool {
+			return func(s toyworld.Scene, c toyworld.Concept) bool {
+				return coarse(s, c) && sameFields(s.FineLevels(*levels), c.Scene.FineLevels(*levels), levelFields[fields[0]])
+			}
 		}
 	}
 	parts := []struct {
@@ -101,7 +113,7 @@ func main() {
 			return scenes, draws
 		}
 		report[c.Name] = map[string]stats{}
-		for _, l := range levels {
+		for _, l := range rules {
 			scenes, draws := draw(l.ok)
 			st := score(scenes, c)
 			st.Draws = draws
@@ -131,6 +143,8 @@ func main() {
 		}
 		desc.Mean = desc.Parts.Total
 		report[c.Name]["description"] = desc
+		// exact: the concept itself in random contexts, what no vocabulary can pass.
+		report[c.Name]["exact"] = score(toyworld.InRandomContexts(c, *n, rng), c)
 		var own []toyworld.Scene
 		for _, a := range c.Contexts {
 			own = append(own, c.Scene.WithContext(a))
@@ -143,6 +157,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "wordbound:", err)
 		os.Exit(1)
 	}
+}
+
+// levelFields are the toyworld.FineLevels fields of each fidelity part, keyed by the first FineWords field
+// of that part's rule.
+var levelFields = map[string][]string{
+	"Hue": {"Hue", "Saturation", "Lightness"}, "Outline": {"Outline", "OutlineWidth"},
+	"PatternTone": {"PatternTone", "PatternPeriod"}, "Mark": {"Mark", "MarkColor"}, "Tilt": {"Rotation"},
+}
+
+// sameFields reports whether got and want hold the same value in each named field.
+func sameFields(got, want toyworld.FineLevels, fields []string) bool {
+	g, w := reflect.ValueOf(got), reflect.ValueOf(want)
+	for _, f := range fields {
+		if !g.FieldByName(f).Equal(w.FieldByName(f)) {
+			return false
+		}
+	}
+	return true
 }
 
 // saysAll reports whether got says each word that want says among the named FineWords fields.

@@ -24,7 +24,10 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--random", action="store_true", help="random weights (for timing candidates)")
     ap.add_argument("--fp32", action="store_true")
+    ap.add_argument("--prediction_type", choices=["epsilon", "v_prediction"], default="epsilon",
+                    help="the scheduler's prediction_type: the one the UNet was trained with (train_unet.py's)")
     a = ap.parse_args()
+    sched_config = dict(common.SCHEDULER_CONFIG, prediction_type=a.prediction_type)
     torch.manual_seed(0)
     tok = CLIPTokenizer.from_pretrained(a.tokenizer)
     if a.random:
@@ -37,7 +40,7 @@ def main():
         vae = AutoencoderKL.from_pretrained(os.path.join(a.work, "vae"))
         scale = json.load(open(os.path.join(a.work, "vae_stats.json")))["scaling_factor"]
     vae.register_to_config(scaling_factor=round(scale, 5))
-    sched = PNDMScheduler.from_config(common.SCHEDULER_CONFIG)
+    sched = PNDMScheduler.from_config(sched_config)
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=text, tokenizer=tok, unet=unet, scheduler=sched,
                                    safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     if not a.fp32:
@@ -48,7 +51,7 @@ def main():
     # SD 1.5's scheduler_config.json also carries clip_sample (read by DDIM), which PNDM's init rejects.
     scp = os.path.join(tmp, "scheduler", "scheduler_config.json")
     sc = json.load(open(scp))
-    sc.update(common.SCHEDULER_CONFIG)
+    sc.update(sched_config)
     json.dump(dict(sorted(sc.items())), open(scp, "w"), indent=2)
     # SD checkpoints name the text encoder's tensors "text_model.…" (transformers 5 drops the prefix when
     # saving; it loads both); keep SD's names, which neti's loader expects.

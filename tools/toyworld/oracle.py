@@ -62,11 +62,14 @@ def main():
                          "resnet, diffusers' addition_embed_type=\"text\", could reach; --offset_lr), or the text states together "
                          "with a per-channel shift of every resnet's time_emb_proj output (what any timestep-independent "
                          "conditioning through the time embedding could reach)")
+    ap.add_argument("--t_range", default="0,1000",
+                    help="the training timesteps are drawn uniformly from [lo, hi) (kohya's --min_timestep/--max_timestep)")
     ap.add_argument("--offset_lr", type=float, default=0.0, help="--tune temb: the offset's learning rate (default --lr)")
     ap.add_argument("--fg_weight", type=float, default=0.0,
                     help="weight the object's latent pixels (1 + fg_weight):1 in the loss, as the base model's training did")
     a = ap.parse_args()
     common.setup(0, a.threads)
+    t_lo, t_hi = (int(v) for v in a.t_range.split(","))
     pipe = StableDiffusionPipeline.from_pretrained(a.model, torch_dtype=torch.float32, safety_checker=None)
     pipe.set_progress_bar_config(disable=True)
     for m in (pipe.text_encoder, pipe.unet, pipe.vae):
@@ -139,11 +142,13 @@ def main():
         scale = pipe.vae.config.scaling_factor
         for step in range(a.steps):
             z = (post.mean + post.std * torch.randn(post.mean.shape, generator=g)) * scale
-            t = torch.randint(0, 1000, (len(z),), generator=g)
+            t = torch.randint(t_lo, t_hi, (len(z),), generator=g)
             eps = torch.randn(z.shape, generator=g)
             ab = acp[t].view(-1, 1, 1, 1)
             zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
             pred = pipe.unet(zt, t, encoder_hidden_states=states.expand(len(z), -1, -1)).sample
+            if pipe.scheduler.config.prediction_type == "v_prediction":
+                eps = ab.sqrt() * eps - (1 - ab).sqrt() * z  # the target: v
             loss = ((pred - eps).pow(2) * weight).mean()
             opt.zero_grad()
             loss.backward()

@@ -79,7 +79,12 @@ def main():
     ap.add_argument("--offset_noise", type=float, default=0.0,
                     help="std of a per-sample, per-channel constant added to the noise (see the model card)")
     ap.add_argument("--min_snr", type=float, default=0.0,
-                    help="Min-SNR-γ loss weighting (Hang et al. 2023): weight min(SNR, γ)/SNR per sample; 0: off")
+                    help="Min-SNR-γ loss weighting (Hang et al. 2023): weight min(SNR, γ)/SNR per sample "
+                         "(min(SNR, γ)/(SNR + 1) with v-prediction); 0: off")
+    ap.add_argument("--prediction_type", choices=["epsilon", "v_prediction"], default="epsilon",
+                    help="what the UNet predicts (diffusers' scheduler prediction_type; export.py needs the same): "
+                         "v_prediction weights an error in the clean latent by SNR + 1 where epsilon weights it by SNR, "
+                         "so the high-noise steps that decide colour and shape, where conditioning matters, count")
     ap.add_argument("--fg_weight", type=float, default=0.0,
                     help="extra loss weight on the latent pixels of the object (common.latent_object_masks): "
                          "the object is a few percent of the latent; 0: plain mean")
@@ -257,7 +262,8 @@ def train(a, grp):
             enc = text(tid).last_hidden_state
             pred = unet(zt, t, encoder_hidden_states=enc).sample
         enc, pred = enc.float(), pred.float()
-        err = (pred - eps).pow(2)  # [B, C, 16, 16]
+        target = eps if a.prediction_type == "epsilon" else ab.sqrt() * eps - (1 - ab).sqrt() * z
+        err = (pred - target).pow(2)  # [B, C, 16, 16]
         if masks is not None:
             # The object is a few percent of the latent pixels; weight them (1 + fg_weight), per sample
             # normalised so that the loss keeps its scale.
@@ -269,7 +275,7 @@ def train(a, grp):
             # Down-weights the low-noise timesteps (fine detail) so that the high-noise ones, where shape,
             # colour and background are decided, get most of the gradient.
             snr = ab.view(-1) / (1 - ab.view(-1))
-            per = torch.clamp(snr, max=a.min_snr) / snr * per
+            per = torch.clamp(snr, max=a.min_snr) / (snr if a.prediction_type == "epsilon" else snr + 1) * per
         loss = per.mean()
         if a.attr_aux:
             aux = attribute_loss(enc, tid, heads, attr_ids)

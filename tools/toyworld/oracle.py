@@ -64,7 +64,8 @@ def main():
                          "conditioning through the time embedding could reach)")
     ap.add_argument("--t_range", default="0,1000",
                     help="the training timesteps are drawn uniformly from [lo, hi) (kohya's --min_timestep/--max_timestep)")
-    ap.add_argument("--offset_lr", type=float, default=0.0, help="--tune temb: the offset's learning rate (default --lr)")
+    ap.add_argument("--offset_lr", type=float, default=0.0,
+                    help="--tune temb or resbias: the offset's (shifts') learning rate (default --lr)")
     ap.add_argument("--fg_weight", type=float, default=0.0,
                     help="weight the object's latent pixels (1 + fg_weight):1 in the loss, as the base model's training did")
     a = ap.parse_args()
@@ -99,39 +100,21 @@ def main():
             for p in tuned:
                 p.requires_grad_(True)
             opt = torch.optim.Adam(tuned, lr=a.lr)
-        elif a.tune == "resbias":
-            # A shift per channel of every resnet (added after its time_emb_proj), for the conditional
-            # examples only: while sampling with guidance the batch is [unconditional, conditional].
+        elif a.tune in ("temb", "resbias"):
+            # One offset of the time embedding, or a shift per channel of every resnet (after its
+            # time_emb_proj), learned with the states and given to the conditional examples only.
             states.requires_grad_(True)
-            sampling, hooks, shifts = [False], [], []
-            for n, m in unet.named_modules():
-                if n.endswith("time_emb_proj"):
-                    shift = torch.zeros(m.out_features, requires_grad=True)
-                    shifts.append(shift)
-
-                    def add_shift(_, __, out, shift=shift):
-                        if not sampling[0]:
-                            return out + shift
-                        return torch.cat([out[:len(out) // 2], out[len(out) // 2:] + shift])
-                    hooks.append(m.register_forward_hook(add_shift))
-            opt = torch.optim.Adam([{"params": [states]}, {"params": shifts, "lr": a.offset_lr or a.lr}], lr=a.lr)
+            if a.tune == "temb":
+                modules = [(unet.time_embedding, unet.time_embedding.linear_2.out_features)]
+            else:
+                modules = [(m, m.out_features) for n, m in unet.named_modules() if n.endswith("time_emb_proj")]
+            sampling = [False]
+            deltas = [torch.zeros(size, requires_grad=True) for _, size in modules]
+            hooks = [add_to_conditional(m, d, sampling) for (m, _), d in zip(modules, deltas)]
+            opt = torch.optim.Adam([{"params": [states]}, {"params": deltas, "lr": a.offset_lr or a.lr}], lr=a.lr)
         else:
             states.requires_grad_(True)
-            tuned = [states]
-            if a.tune == "temb":
-                # offset [time_embed_dim], added to the time embedding of every conditional example: while
-                # sampling with guidance the batch is [unconditional, conditional], and only the second half
-                # gets it.
-                offset = torch.zeros(unet.time_embedding.linear_2.out_features, requires_grad=True)
-                opt_groups = [{"params": [offset], "lr": a.offset_lr or a.lr}]
-                sampling = [False]
-
-                def add_offset(_, __, emb):
-                    if not sampling[0]:
-                        return emb + offset
-                    return torch.cat([emb[:len(emb) // 2], emb[len(emb) // 2:] + offset])
-                hook = unet.time_embedding.register_forward_hook(add_offset)
-            opt = torch.optim.Adam([{"params": tuned}] + (opt_groups if a.tune == "temb" else []), lr=a.lr)
+            opt = torch.optim.Adam([states], lr=a.lr)
         weight = 1.0
         if a.fg_weight:
             # The object's latent pixels: where the image differs from its background (the corner colour).
@@ -158,8 +141,8 @@ def main():
         scales = [float(g) for g in a.guidance.split(",")]
         if a.tune in ("temb", "resbias"):
             sampling[0] = True
-            size = offset.norm() if a.tune == "temb" else torch.cat(shifts).norm()
-            print(json.dumps(dict(concept=name, offset_norm=round(size.item(), 3))), flush=True)
+            size = torch.cat(deltas).norm().item()
+            print(json.dumps(dict(concept=name, offset_norm=round(size, 3))), flush=True)
         for gs in scales:
             out = os.path.join(a.out, f"g{gs:g}", name) if len(scales) > 1 else os.path.join(a.out, name)
             os.makedirs(out, exist_ok=True)
@@ -173,11 +156,20 @@ def main():
         if a.tune in ("unet", "kv"):
             unet.load_state_dict(base)
             unet.requires_grad_(False)
-        if a.tune == "temb":
-            hook.remove()
-        if a.tune == "resbias":
+        if a.tune in ("temb", "resbias"):
             for h in hooks:
                 h.remove()
+
+
+def add_to_conditional(module, delta, sampling):
+    """Registers a forward hook that adds delta to module's output: to every example while training, to the
+    conditional half only while sampling (sampling[0]; a guided batch is [unconditional, conditional])."""
+    def hook(_, __, out):
+        if not sampling[0]:
+            return out + delta
+        half = len(out) // 2
+        return torch.cat([out[:half], out[half:] + delta])
+    return module.register_forward_hook(hook)
 
 
 if __name__ == "__main__":

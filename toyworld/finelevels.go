@@ -11,13 +11,16 @@ import (
 // −1 marks a value the scene does not have (the hue of white and black, the tilt of a circle, the
 // outline width without an outline, the pattern of a plain object).
 type FineLevels struct {
-	Hue, Saturation, Lightness int    // the object colour's jitter within its named colour
-	Rotation                   int    // of the shape, over [−20°, 20°]
-	Outline                    string // "none", "black", "white" or "dark"
-	OutlineWidth               int    // over [1, 3] px
-	Mark, MarkColor            string // MarkColor "" without a mark
-	PatternTone                int    // |tone| over [0.35, 0.5], plus k when lighter than the object (0 … 2k−1)
-	PatternPeriod              int    // over [4.5, 7.5] px
+	Hue           int    `json:"hue"`            // the object colour's hue jitter within its named colour
+	Saturation    int    `json:"saturation"`     // its saturation jitter
+	Lightness     int    `json:"lightness"`      // its lightness jitter
+	Rotation      int    `json:"rotation"`       // of the shape, over [−20°, 20°]
+	Outline       string `json:"outline"`        // "none", "black", "white" or "dark"
+	OutlineWidth  int    `json:"outline_width"`  // over [1, 3] px
+	Mark          string `json:"mark"`           // "none", "dot" or "ring"
+	MarkColor     string `json:"mark_color"`     // "" without a mark
+	PatternTone   int    `json:"pattern_tone"`   // |tone| over [0.35, 0.5], plus k when lighter than the object (0 … 2k−1)
+	PatternPeriod int    `json:"pattern_period"` // over [4.5, 7.5] px
 }
 
 // FineLevels returns the scene's fine values on a k-level scale (k ≥ 1; k = 1 keeps only which values
@@ -36,22 +39,22 @@ func (s Scene) FineLevels(k int) FineLevels {
 		l.Lightness = level(f.ColorJitter.DL, -nc.dl, nc.dl)
 	}
 	if s.Shape != "circle" {
-		l.Rotation = level(f.Rotation, -20, 20)
+		l.Rotation = level(f.Rotation, -maxRotation, maxRotation)
 	}
 	l.Outline = f.Outline
 	if f.Outline != "none" {
-		l.OutlineWidth = level(f.OutlineWidth, 1, 3)
+		l.OutlineWidth = level(f.OutlineWidth, minOutlineWidth, maxOutlineWidth)
 	}
 	l.Mark = f.Mark
 	if f.Mark != "none" {
 		l.MarkColor = f.MarkColor
 	}
 	if s.Pattern != "plain" {
-		l.PatternTone = level(math.Abs(f.PatternTone), 0.35, 0.5)
+		l.PatternTone = level(math.Abs(f.PatternTone), minPatternTone, maxPatternTone)
 		if f.PatternTone > 0 {
 			l.PatternTone += k
 		}
-		l.PatternPeriod = level(f.PatternPeriod, 4.5, 7.5)
+		l.PatternPeriod = level(f.PatternPeriod, minPatternPeriod, maxPatternPeriod)
 	}
 	return l
 }

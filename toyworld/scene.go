@@ -153,6 +153,14 @@ func randomJitter(name string, u func(lo, hi float64) float64) HSLJitter {
 	return HSLJitter{u(-nc.dh, nc.dh), u(nc.ds0, nc.ds1), u(-nc.dl, nc.dl)}
 }
 
+// The ranges RandomScene draws the continuous fine values from (FineLevels scales them to levels).
+const (
+	maxRotation                        = 20.0      // degrees, either way (none for circles)
+	minOutlineWidth, maxOutlineWidth   = 1.0, 3.0  // px, the upper end lowered for small objects
+	minPatternTone, maxPatternTone     = 0.35, 0.5 // |PatternTone|
+	minPatternPeriod, maxPatternPeriod = 4.5, 7.5  // px
+)
+
 // RandomScene draws a scene: every coarse attribute uniformly (the background among the colours other than
 // the object's) and every fine attribute uniformly in its documented range, with outline and pattern colours
 // kept at least minContrast (Lab) away from the background and outlines minInnerContrast from the object and
@@ -165,7 +173,7 @@ func RandomScene(rng *rand.Rand) Scene {
 	s.Background = pick(bgs)
 	f := &s.Fine
 	f.ColorJitter, f.BackgroundJitter = randomJitter(s.Color, u), randomJitter(s.Background, u)
-	f.Rotation = u(-20, 20)
+	f.Rotation = u(-maxRotation, maxRotation)
 	f.Scale = u(0.95, 1.05)
 	f.DX, f.DY = u(-1.2, 1.2), u(-1.2, 1.2)
 	obj, bgRGB := jittered(s.Color, f.ColorJitter), jittered(s.Background, f.BackgroundJitter)
@@ -186,7 +194,7 @@ func RandomScene(rng *rand.Rand) Scene {
 	g := geometry(s.Shape)
 	rho := g.inR * sizeRadius[s.Size] * f.Scale
 	if f.Outline != "none" {
-		f.OutlineWidth = u(1, math.Min(3, math.Max(1, 0.22*rho)))
+		f.OutlineWidth = u(minOutlineWidth, math.Min(maxOutlineWidth, math.Max(minOutlineWidth, 0.22*rho)))
 	}
 	f.Mark = pick([]string{"none", "dot", "ring"})
 	if rho < minMarkRadius {
@@ -204,18 +212,18 @@ func RandomScene(rng *rand.Rand) Scene {
 		marks = []string{"white"}
 	}
 	f.MarkColor = pick(marks)
-	f.PatternPeriod = u(4.5, 7.5)
+	f.PatternPeriod = u(minPatternPeriod, maxPatternPeriod)
 	f.PatternAngle = u(0, 180)
 	f.PatternPhase = u(0, 1)
 	var tones []float64
 	for _, sign := range []float64{-1, 1} {
-		t := sign * u(0.35, 0.5)
+		t := sign * u(minPatternTone, maxPatternTone)
 		if far(patternColor(obj, t)) && DeltaE(patternColor(obj, t).lab(), obj.lab()) >= minInnerContrast {
 			tones = append(tones, t)
 		}
 	}
 	if len(tones) == 0 {
-		tones = []float64{math.Copysign(0.5, 0.5-obj.lab().L/100)}
+		tones = []float64{math.Copysign(maxPatternTone, 0.5-obj.lab().L/100)}
 	}
 	f.PatternTone = tones[rng.IntN(len(tones))]
 	return s

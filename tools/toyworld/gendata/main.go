@@ -28,6 +28,7 @@ func main() {
 	fineMention := flag.Float64("fine_mention", toyworld.FineMention, "with --caption_variants: the probability that a variant names each group of fine words (metadata.jsonl's captions keep toyworld.FineMention)")
 	individuals := flag.Int("individuals", 0, "named individuals (toyworld.Individuals, seeded by --seed) shown in --individual_images more images")
 	individualImages := flag.Int("individual_images", 0, "with --individuals: images of them added after the n scenes (each of a random individual, in a random context)")
+	fineLevels := flag.Int("fine_levels", 0, "also write fine_levels.jsonl: each example's fine values on this many levels (toyworld.Scene.FineLevels), for level_captions.py")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "gendata: --out is required")
@@ -35,6 +36,10 @@ func main() {
 	}
 	if *fineMention < 0 || *fineMention > 1 {
 		fmt.Fprintf(os.Stderr, "gendata: --fine_mention %v: expected a probability in [0, 1]\n", *fineMention)
+		os.Exit(2)
+	}
+	if *fineLevels < 0 {
+		fmt.Fprintf(os.Stderr, "gendata: --fine_levels %d: expected 0 (none) or a number of levels ≥ 1\n", *fineLevels)
 		os.Exit(2)
 	}
 	if (*individuals > 0) != (*individualImages > 0) {
@@ -95,6 +100,16 @@ func main() {
 			caps = append(caps, vs)
 		}
 		if err := writeLines(filepath.Join(*out, "captions.jsonl"), caps); err != nil {
+			fmt.Fprintln(os.Stderr, "gendata:", err)
+			os.Exit(1)
+		}
+	}
+	if *fineLevels > 0 {
+		levels := make([]toyworld.FineLevels, len(ex))
+		for i, e := range ex {
+			levels[i] = e.Scene.FineLevels(*fineLevels)
+		}
+		if err := writeLines(filepath.Join(*out, "fine_levels.jsonl"), levels); err != nil {
 			fmt.Fprintln(os.Stderr, "gendata:", err)
 			os.Exit(1)
 		}

@@ -1,0 +1,108 @@
+"""orderings.py BENCH_JSON: the paper's orderings from one `neti bench` report, paired over its concepts.
+
+Each line is a mean difference over the concepts ± its standard error between concepts (which counts the
+spread between training runs, unlike bench.json's image standard errors), how many concepts are above 0,
+and whether |mean| > 2 s.e. Fidelity is the reconstruction prompt's ("a <c>"), editability the context
+prompts' (bench.json's Eval fields); "equal time" reads each run at the last curve point within the fastest
+run's training time of its concept (bench's EqualTimeFidelity, per concept); "steps to" is the first curve
+step reaching each of the report's levels of the best final fidelity on the concept.
+
+Standard library only: python3 docs/bench/orderings.py docs/bench/bench.json
+"""
+
+import json
+import math
+import sys
+
+SLACK = 0.05  # bench/equaltime.go's timeSlack
+
+
+def mean_se(values):
+    n = len(values)
+    m = sum(values) / n
+    if n < 2:
+        return m, float("nan")
+    return m, math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1) / n)
+
+
+def line(name, diffs):
+    m, se = mean_se(diffs)
+    above = sum(d > 0 for d in diffs)
+    verdict = "resolved" if abs(m) > 2 * se else "not resolved"
+    return f"- {name}: {m:+.3f} ± {se:.3f} ({above} of {len(diffs)} concepts above 0; {verdict} at 2 s.e.)"
+
+
+def per_concept(report):
+    """{concept: {label: {fidelity, editability, equal_time, steps_to}}} and {concept: {reference: fidelity}}."""
+    runs, refs = {}, {}
+    for c in report["concepts"]:
+        by = {}
+        budget = min(r["train_seconds"] for r in c["runs"])
+        for r in c["runs"]:
+            within = [p for p in r["curve"] if p["step"] * r["seconds_per_step"] <= budget * (1 + SLACK)]
+            for e in r["evals"]:
+                label = r["method"] + (f"@{e['truncation']}" if e["truncation"] else "")
+                by[label] = dict(fidelity=e["fidelity"], editability=e["editability"])
+            by[r["method"]]["equal_time"] = max(within, key=lambda p: p["step"])["fidelity"] if within else None
+            by[r["method"]]["steps_to"] = r["steps_to"]
+        runs[c["name"]] = by
+        refs[c["name"]] = {k: v["fidelity"] for k, v in c.get("references", {}).items()}
+    return runs, refs
+
+
+def main():
+    report = json.load(open(sys.argv[1]))
+    runs, refs = per_concept(report)
+    concepts = list(runs)
+
+    def diff(a, b, field="fidelity"):
+        return [runs[c][a][field] - runs[c][b][field] for c in concepts if a in runs[c] and b in runs[c]]
+
+    print(f"{len(concepts)} concepts: {', '.join(concepts)}")
+    print("Fidelity (NeTI > P+ > TI):")
+    for a, b in (("neti", "pplus"), ("pplus", "ti"), ("neti", "ti")):
+        if diff(a, b):
+            print(line(f"{a} − {b}", diff(a, b)))
+    print("The bypass (convergence):")
+    if diff("neti", "neti-nobypass"):
+        print(line("neti − neti-nobypass at the last step", diff("neti", "neti-nobypass")))
+        et = [runs[c]["neti"]["equal_time"] - runs[c]["neti-nobypass"]["equal_time"] for c in concepts
+              if runs[c].get("neti", {}).get("equal_time") is not None
+              and runs[c].get("neti-nobypass", {}).get("equal_time") is not None]
+        if et:
+            print(line("neti − neti-nobypass at equal wall time", et))
+        for k, level in enumerate(report["levels"]):
+            pairs = [(runs[c]["neti"]["steps_to"][k], runs[c]["neti-nobypass"]["steps_to"][k]) for c in concepts]
+            pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+            if pairs:
+                print(line(f"steps to {level:.0%} of the best: neti-nobypass − neti (steps)", [b - a for a, b in pairs]))
+    print("Equal wall time:")
+    for a, b in (("neti", "pplus"), ("neti", "ti"), ("pplus", "ti")):
+        et = [runs[c][a]["equal_time"] - runs[c][b]["equal_time"] for c in concepts
+              if runs[c].get(a, {}).get("equal_time") is not None and runs[c].get(b, {}).get("equal_time") is not None]
+        if et:
+            print(line(f"{a} − {b}", et))
+    print("Truncation (fidelity / editability against the full mapper):")
+    truncs = sorted({int(l.split("@")[1]) for c in concepts for l in runs[c] if l.startswith("neti@")})
+    for t in truncs:
+        print(line(f"neti@{t} − neti fidelity", diff(f"neti@{t}", "neti")))
+        print(line(f"neti@{t} − neti editability", diff(f"neti@{t}", "neti", "editability")))
+    print("Editability:")
+    for a, b in (("neti", "pplus"), ("ti", "pplus"), ("neti", "ti")):
+        if diff(a, b, "editability"):
+            print(line(f"{a} − {b}", diff(a, b, "editability")))
+    print("Against the references:")
+    for m in ("neti", "ti", "pplus"):
+        for ref in ("words", "description"):
+            d = [runs[c][m]["fidelity"] - refs[c][ref] for c in concepts if m in runs[c] and ref in refs[c]]
+            if d:
+                print(line(f"{m} − {ref}", d))
+        gap = [(runs[c][m]["fidelity"] - refs[c]["words"]) / (refs[c]["ceiling"] - refs[c]["words"])
+               for c in concepts if m in runs[c] and "words" in refs[c] and "ceiling" in refs[c]]
+        if gap:
+            g, s = mean_se(gap)
+            print(f"- {m}: closes {g:.2f} ± {s:.2f} of the words→ceiling gap (issue 14's goal: 0.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,9 @@ prompts' (bench.json's Eval fields); "equal time" reads each run at the last cur
 run's training time of its concept (bench's EqualTimeFidelity, per concept); "steps to" is the first curve
 step reaching each of the report's levels of the best final fidelity on the concept.
 
-Standard library only: python3 docs/bench/orderings.py docs/bench/bench.json
+Standard library only: python3 docs/bench/orderings.py docs/bench/bench.json [--untimed C1,C2]
+(--untimed: concepts whose training times were disturbed, e.g. by another job beside them, left out of the
+equal-time lines.)
 """
 
 import json
@@ -28,11 +30,13 @@ def mean_se(values):
 def line(name, diffs):
     m, se = mean_se(diffs)
     above = sum(d > 0 for d in diffs)
-    verdict = "resolved" if abs(m) > 2 * se else "not resolved"
-    return f"- {name}: {m:+.3f} ± {se:.3f} ({above} of {len(diffs)} concepts above 0; {verdict} at 2 s.e.)"
+    verdict = "resolved at 2 s.e." if abs(m) > 2 * se else "not resolved at 2 s.e."
+    if len(diffs) < 5:
+        verdict += f"; an s.e. from {len(diffs)} concepts is rough"
+    return f"- {name}: {m:+.3f} ± {se:.3f} ({above} of {len(diffs)} concepts above 0; {verdict})"
 
 
-def per_concept(report):
+def per_concept(report, untimed=()):
     """{concept: {label: {fidelity, editability, equal_time, steps_to}}} and {concept: {reference: fidelity}}."""
     runs, refs = {}, {}
     for c in report["concepts"]:
@@ -43,7 +47,8 @@ def per_concept(report):
             for e in r["evals"]:
                 label = r["method"] + (f"@{e['truncation']}" if e["truncation"] else "")
                 by[label] = dict(fidelity=e["fidelity"], editability=e["editability"])
-            by[r["method"]]["equal_time"] = max(within, key=lambda p: p["step"])["fidelity"] if within else None
+            timed = within and c["name"] not in untimed
+            by[r["method"]]["equal_time"] = max(within, key=lambda p: p["step"])["fidelity"] if timed else None
             by[r["method"]]["steps_to"] = r["steps_to"]
         runs[c["name"]] = by
         refs[c["name"]] = {k: v["fidelity"] for k, v in c.get("references", {}).items()}
@@ -51,8 +56,9 @@ def per_concept(report):
 
 
 def main():
+    untimed = sys.argv[sys.argv.index("--untimed") + 1].split(",") if "--untimed" in sys.argv else []
     report = json.load(open(sys.argv[1]))
-    runs, refs = per_concept(report)
+    runs, refs = per_concept(report, untimed)
     concepts = list(runs)
 
     def diff(a, b, field="fidelity"):

@@ -173,9 +173,7 @@ type TrainProgress struct {
 // no horizontal flips (a toy concept's tilt is part of its identity: a flipped image shows another
 // concept; `neti bench` measured +0.11 fidelity without them), checkpoints every 50 steps, the toy world's
 // caption templates (ToyTemplates) and validation prompts (ToyValidationPrompts). Fill in Placeholder,
-// SuperCategory and OutputDir. To flip anyway, set NoFlip to false. For NeTI on the built-in toy model,
-// also set TargetNorm to models/toymodel's TargetNorm, as neti train and the quickstart do (the preset
-// serves the baselines and the tiny test models too, whose embeddings have other norms).
+// SuperCategory and OutputDir. To flip anyway, set NoFlip to false.
 func ToyPreset() TrainOptions {
 	return TrainOptions{
 		MaxTrainSteps: 200, BatchSize: 2, GradientAccumulation: 1, LearningRate: 5e-3, NoScaleLR: true,

@@ -15,7 +15,6 @@ import (
 
 	"github.com/org/neti"
 	"github.com/org/neti/bench"
-	"github.com/org/neti/models/toymodel"
 )
 
 // runBench is "neti bench": NeTI, NeTI without bypass, P+ and TI (and NeTI at several truncations) on the
@@ -44,8 +43,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	masked := fs.Bool("masked_loss", false, "train with the masked loss: the concepts' images cut out by their object masks (toyworld.Coverage)")
 	maskedBg := fs.Float64("masked_loss_background", 0, "with --masked_loss: the weight of the surroundings, in [0, 1) (0: ignored)")
 	normalize := fs.String("normalize_output", "", `NeTI mapper output normalisation: "word" (default) or "concat"`)
-	targetNorm := fs.Float64("target_norm", 0, "NeTI: the norm the mapper's output is normalised to (default: the super-category word's embedding norm; on the built-in toy model "+
-		fmt.Sprint(toymodel.TargetNorm)+")")
+	targetNorm := fs.Float64("target_norm", 0, "NeTI: the norm the mapper's output is normalised to (default: the --initializer_token's embedding norm)")
 	seed := fs.Uint64("seed", 0, "training seed of every run and first evaluation seed")
 	output := fs.String("output_dir", "bench", "folder for bench.json and bench.png")
 	backendName := fs.String("backend", "", backendUsage)
@@ -74,11 +72,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if m := neti.NormalizeMode(*normalize); m != "" && m != neti.NormalizeWord && m != neti.NormalizeConcat {
 		return fmt.Errorf("bench: --normalize_output is %q: expected %q (default) or %q", *normalize, neti.NormalizeWord, neti.NormalizeConcat)
-	}
-	if isBuiltinModel(*model) && (*methods == "" || strings.Contains(","+*methods, ",neti")) {
-		if note := toyTargetNorm(fs, string(neti.MethodNeTI), targetNorm); note != "" {
-			fmt.Fprintln(stderr, note)
-		}
 	}
 	opts := bench.Options{Concepts: splitList(*concepts), Methods: splitList(*methods), Steps: *steps,
 		EvalEvery: *evalEvery, Seeds: *seeds, ContextPrompts: *contextPrompts, SampleSteps: *sampleSteps, GuidanceScale: *guidance,

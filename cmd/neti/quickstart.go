@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/org/neti"
-	"github.com/org/neti/models/toymodel"
 	"github.com/org/neti/toyworld"
 )
 
@@ -35,8 +34,7 @@ type quickstartRow struct {
 }
 
 // runQuickstart is "neti quickstart", the README's main job: learn one of the shipped toy-world concepts with
-// NeTI on the built-in model (neti.ToyPreset and the model's toymodel.TargetNorm), then draw a grid of
-// reconstructions, new contexts and a truncation sweep.
+// NeTI on the built-in model, then draw a grid of reconstructions, new contexts and a truncation sweep.
 func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -81,9 +79,6 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	opts := neti.ToyPreset()
 	opts.Placeholder, opts.SuperCategory, opts.Seed, opts.OutputDir = placeholder, meta.SuperCategory, *seed, *output
 	opts.MaxTrainSteps = *steps
-	if isBuiltinModel(*model) {
-		opts.TargetNorm = toymodel.TargetNorm
-	}
 	opts.OnStep = func(pr neti.TrainProgress) {
 		eta := time.Duration(pr.ETA * float64(time.Second)).Round(time.Second)
 		fmt.Fprintf(stderr, "\rtraining %s: step %d/%d  loss %.4f  %.2f steps/s  ETA %s   ", placeholder, pr.Step, pr.Total,

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/org/neti"
-	"github.com/org/neti/models/toymodel"
 	"github.com/org/neti/toyworld"
 )
 
@@ -79,17 +77,4 @@ func toyDefaults(fs *flag.FlagSet, preset, initializer *string, files []string) 
 	notes = append(notes, fmt.Sprintf("note: the built-in toy model: --initializer_token %s, the shape %d of the %d "+
 		"training images show (pass --initializer_token to choose another of %s)", best, votes[best], len(files), shapes))
 	return notes, nil
-}
-
-// toyTargetNorm sets --target_norm to the built-in toy model's (toymodel.TargetNorm) when the command line
-// left it out and method learns a NeTI mapper; it returns the note saying so, or "".
-func toyTargetNorm(fs *flag.FlagSet, method string, targetNorm *float64) string {
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "target_norm" })
-	if given || neti.Method(method) != neti.MethodNeTI {
-		return ""
-	}
-	*targetNorm = toymodel.TargetNorm
-	return fmt.Sprintf("note: the built-in toy model: NeTI with --target_norm %g, measured best on it (pass "+
-		"--target_norm to choose another)", toymodel.TargetNorm)
 }

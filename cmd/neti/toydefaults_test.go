@@ -26,28 +26,14 @@ func TestTrainBuiltinModelDefaults(t *testing.T) {
 	assert.Contains(t, stdout, "wrote "+filepath.Join(out, "a"))
 	assert.Contains(t, stderr, "note: the built-in toy model: training with --preset toy")
 	assert.Contains(t, stderr, "note: the built-in toy model: --initializer_token star, the shape 5 of the 5 training images show")
-	assert.Contains(t, stderr, "note: the built-in toy model: NeTI with --target_norm 0.8")
 	assert.Contains(t, stderr, "loaded "+defaultModel)
-	stdout, stderr, err = runCLI(t, "inspect", filepath.Join(out, "a", "teal.safetensors"))
-	require.NoError(t, err, stderr)
-	assert.Contains(t, stdout, "(target norm 0.8)")
 
-	// Naming the built-in model's folder is the same; a given preset, initializer and target norm get no
-	// notes.
+	// Naming the built-in model's folder is the same; a given preset and initializer get no notes.
 	_, stderr, err = runCLI(t, "train", "--pretrained_model_name_or_path", "./models/toymodel/", "--train_data_dir",
 		images, "--placeholder_token", "<teal>", "--max_train_steps", "1", "--output_dir", filepath.Join(out, "b"),
-		"--preset", "toy", "--initializer_token", "circle", "--target_norm", "0.5")
+		"--preset", "toy", "--initializer_token", "circle")
 	require.NoError(t, err, stderr)
 	assert.NotContains(t, stderr, "note: the built-in toy model")
-	stdout, stderr, err = runCLI(t, "inspect", filepath.Join(out, "b", "teal.safetensors"))
-	require.NoError(t, err, stderr)
-	assert.Contains(t, stdout, "(target norm 0.5)")
-
-	// Textual Inversion has no mapper to normalise: no target norm for it.
-	_, stderr, err = runCLI(t, "train", "--train_data_dir", images, "--placeholder_token", "<teal>", "--method", "ti",
-		"--max_train_steps", "1", "--output_dir", filepath.Join(out, "ti"))
-	require.NoError(t, err, stderr)
-	assert.NotContains(t, stderr, "--target_norm")
 
 	_, stderr, err = runCLI(t, "train", "--pretrained_model_name_or_path", defaultModel, "--train_data_dir", images,
 		"--placeholder_token", "<teal>", "--initializer_token", "object", "--output_dir", filepath.Join(out, "c"))

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/org/neti"
-	"github.com/org/neti/models/toymodel"
 )
 
 // runTrain is "neti train": learn a concept from a folder of images, with diffusers' textual-inversion
@@ -26,8 +25,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	method := fs.String("method", string(neti.MethodNeTI), "what to learn: "+joinValues(neti.TrainMethods, ", "))
 	noBypass := fs.Bool("no_bypass", false, "disable NeTI's textual bypass")
 	normalize := fs.String("normalize_output", "", `NeTI mapper output normalisation: "word" (default: the word half to the super-category's norm) or "concat" (word and bypass together, as the original code)`)
-	targetNorm := fs.Float64("target_norm", 0, "NeTI: the norm the mapper's output is normalised to (default: the --initializer_token's embedding norm; on the built-in toy model "+
-		fmt.Sprint(toymodel.TargetNorm)+")")
+	targetNorm := fs.Float64("target_norm", 0, "NeTI: the norm the mapper's output is normalised to (default: the --initializer_token's embedding norm)")
 	property := fs.String("learnable_property", "", "caption templates: "+joinValues(neti.TemplateSets, ", ")+
 		" (default "+string(neti.TemplatesObject)+", or the preset's: "+string(neti.ToyPreset().Templates)+")")
 	resolution := fs.Int("resolution", 0, "training image size in pixels (default: the model's, 512 for SD 1.x)")
@@ -89,9 +87,6 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		notes, err := toyDefaults(fs, preset, initializer, images.Files)
 		if err != nil {
 			return err
-		}
-		if note := toyTargetNorm(fs, *method, targetNorm); note != "" {
-			notes = append(notes, note)
 		}
 		for _, note := range notes {
 			fmt.Fprintln(stderr, note)

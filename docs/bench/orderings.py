@@ -77,6 +77,14 @@ def main():
               and runs[c].get("neti-nobypass", {}).get("equal_time") is not None]
         if et:
             print(line("neti − neti-nobypass at equal wall time", et))
+        curves = {c: {m: {p["step"]: p["fidelity"] for p in r["curve"]} for m, r in
+                      ((r["method"], r) for r in next(x for x in report["concepts"] if x["name"] == c)["runs"])}
+                  for c in concepts}
+        steps = sorted(set.intersection(*(set(curves[c]["neti"]) & set(curves[c].get("neti-nobypass", {}))
+                                           for c in concepts)))
+        for st in steps:
+            print(line(f"neti − neti-nobypass at step {st} (curve)", [curves[c]["neti"][st] - curves[c]["neti-nobypass"][st]
+                                                                        for c in concepts]))
         for k, level in enumerate(report["levels"]):
             pairs = [(runs[c]["neti"]["steps_to"][k], runs[c]["neti-nobypass"]["steps_to"][k]) for c in concepts]
             pairs = [(a, b) for a, b in pairs if a is not None and b is not None]

@@ -171,9 +171,11 @@ type TrainProgress struct {
 // ToyPreset returns options for the tiny and toy models (toyworld, testdata): the original's settings at
 // a scale that trains in minutes on a CPU: 200 steps of batch 2 without accumulation, LR 5e-3 unscaled,
 // no horizontal flips (a toy concept's tilt is part of its identity: a flipped image shows another
-// concept; `neti bench` measured +0.11 fidelity without them), checkpoints every 50 steps, the toy world's
-// caption templates (ToyTemplates) and validation prompts (ToyValidationPrompts). Fill in Placeholder,
-// SuperCategory and OutputDir. To flip anyway, set NoFlip to false.
+// concept; `neti bench` measured +0.11 fidelity without them on v1, +0.05 on v3), checkpoints every 50
+// steps, the toy world's caption templates (ToyTemplates) and validation prompts (ToyValidationPrompts).
+// Fill in Placeholder, SuperCategory and OutputDir. To flip anyway, set NoFlip to false. On v3 other
+// learning rates, batch 4 and no nested dropout changed nothing resolvable
+// (docs/probes/2026-12-05-toy-preset.json).
 func ToyPreset() TrainOptions {
 	return TrainOptions{
 		MaxTrainSteps: 200, BatchSize: 2, GradientAccumulation: 1, LearningRate: 5e-3, NoScaleLR: true,

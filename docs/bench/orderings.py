@@ -37,7 +37,9 @@ def line(name, diffs):
 
 
 def per_concept(report, untimed=()):
-    """{concept: {label: {fidelity, editability, equal_time, steps_to}}} and {concept: {reference: fidelity}}."""
+    """{concept: {label: {fidelity, editability, equal_time, steps_to, curve}}} and {concept: {reference: fidelity}};
+    equal_time is None where the run has no point within the budget or the concept is untimed, curve is
+    {step: fidelity}."""
     runs, refs = {}, {}
     for c in report["concepts"]:
         by = {}
@@ -50,6 +52,7 @@ def per_concept(report, untimed=()):
             timed = within and c["name"] not in untimed
             by[r["method"]]["equal_time"] = max(within, key=lambda p: p["step"])["fidelity"] if timed else None
             by[r["method"]]["steps_to"] = r["steps_to"]
+            by[r["method"]]["curve"] = {p["step"]: p["fidelity"] for p in r["curve"]}
         runs[c["name"]] = by
         refs[c["name"]] = {k: v["fidelity"] for k, v in c.get("references", {}).items()}
     return runs, refs
@@ -62,7 +65,9 @@ def main():
     concepts = list(runs)
 
     def diff(a, b, field="fidelity"):
-        return [runs[c][a][field] - runs[c][b][field] for c in concepts if a in runs[c] and b in runs[c]]
+        """a − b of field per concept, over the concepts where both have it (equal_time may be None)."""
+        return [runs[c][a][field] - runs[c][b][field] for c in concepts if a in runs[c] and b in runs[c]
+                and runs[c][a].get(field) is not None and runs[c][b].get(field) is not None]
 
     print(f"{len(concepts)} concepts: {', '.join(concepts)}")
     print("Fidelity (NeTI > P+ > TI):")
@@ -72,19 +77,11 @@ def main():
     print("The bypass (convergence):")
     if diff("neti", "neti-nobypass"):
         print(line("neti − neti-nobypass at the last step", diff("neti", "neti-nobypass")))
-        et = [runs[c]["neti"]["equal_time"] - runs[c]["neti-nobypass"]["equal_time"] for c in concepts
-              if runs[c].get("neti", {}).get("equal_time") is not None
-              and runs[c].get("neti-nobypass", {}).get("equal_time") is not None]
-        if et:
-            print(line("neti − neti-nobypass at equal wall time", et))
-        curves = {c: {m: {p["step"]: p["fidelity"] for p in r["curve"]} for m, r in
-                      ((r["method"], r) for r in next(x for x in report["concepts"] if x["name"] == c)["runs"])}
-                  for c in concepts}
-        steps = sorted(set.intersection(*(set(curves[c]["neti"]) & set(curves[c].get("neti-nobypass", {}))
-                                           for c in concepts)))
-        for st in steps:
-            print(line(f"neti − neti-nobypass at step {st} (curve)", [curves[c]["neti"][st] - curves[c]["neti-nobypass"][st]
-                                                                        for c in concepts]))
+        if diff("neti", "neti-nobypass", "equal_time"):
+            print(line("neti − neti-nobypass at equal wall time", diff("neti", "neti-nobypass", "equal_time")))
+        full, nob = [[runs[c][m]["curve"] for c in concepts if "neti-nobypass" in runs[c]] for m in ("neti", "neti-nobypass")]
+        for st in sorted(set.intersection(*(set(a) & set(b) for a, b in zip(full, nob)))):
+            print(line(f"neti − neti-nobypass at step {st} (curve)", [a[st] - b[st] for a, b in zip(full, nob)]))
         for k, level in enumerate(report["levels"]):
             pairs = [(runs[c]["neti"]["steps_to"][k], runs[c]["neti-nobypass"]["steps_to"][k]) for c in concepts]
             pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
@@ -92,10 +89,8 @@ def main():
                 print(line(f"steps to {level:.0%} of the best: neti-nobypass − neti (steps)", [b - a for a, b in pairs]))
     print("Equal wall time:")
     for a, b in (("neti", "pplus"), ("neti", "ti"), ("pplus", "ti")):
-        et = [runs[c][a]["equal_time"] - runs[c][b]["equal_time"] for c in concepts
-              if runs[c].get(a, {}).get("equal_time") is not None and runs[c].get(b, {}).get("equal_time") is not None]
-        if et:
-            print(line(f"{a} − {b}", et))
+        if diff(a, b, "equal_time"):
+            print(line(f"{a} − {b}", diff(a, b, "equal_time")))
     print("Truncation (fidelity / editability against the full mapper):")
     truncs = sorted({int(l.split("@")[1]) for c in concepts for l in runs[c] if l.startswith("neti@")})
     for t in truncs:

@@ -21,3 +21,13 @@ func equalTimePoint(runs []MethodResult, run MethodResult) (p Point, ok bool) {
 	}
 	return p, ok
 }
+
+// setEqualTime sets each run's EqualTime from the runs of its concept.
+func setEqualTime(runs []MethodResult) {
+	for i := range runs {
+		runs[i].EqualTime = nil
+		if p, ok := equalTimePoint(runs, runs[i]); ok {
+			runs[i].EqualTime = &p
+		}
+	}
+}

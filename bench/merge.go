@@ -8,7 +8,7 @@ import (
 
 // Merge joins reports of the same bench run on disjoint concepts (for example one process per concept,
 // side by side on a multi-core machine: the CPU backend runs most ops on one core) into one report,
-// recomputing the summary and the references' means. Every report must have the same options except Concepts, the same model and
+// recomputing each run's EqualTime, the summary and the references' means. Every report must have the same options except Concepts, the same model and
 // backend. The merged Seconds is the sum of the parts' wall times and Started the earliest start.
 func Merge(reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
@@ -46,6 +46,8 @@ func Merge(reports ...*Report) (*Report, error) {
 					"expected each concept once", c.Name)
 			}
 			out.Options.Concepts = append(out.Options.Concepts, c.Name)
+			c.Runs = slices.Clone(c.Runs)
+			setEqualTime(c.Runs) // reports written before bench.json had EqualTime get it here
 			out.Concepts = append(out.Concepts, c)
 		}
 		if r.Started.Before(out.Started) {

@@ -15,8 +15,9 @@ func TestMerge(t *testing.T) {
 		opts := Options{Concepts: []string{name}, Methods: []string{TI}, Steps: 40}.withDefaults()
 		return &Report{Options: opts, Model: "m", Backend: "go", Started: start, Seconds: 10,
 			Levels: opts.FidelityLevels, Concepts: []ConceptResult{{Name: name, Runs: []MethodResult{{
-				Method: TI, TrainSeconds: 5, StepsTo: []*int{&step, nil, nil},
-				Evals: []Eval{{Fidelity: fid, Editability: edit}}}}}}}
+				Method: TI, TrainSeconds: 5, SecondsPerStep: 5.0 / 40, Curve: []Point{{Step: 40, Fidelity: fid}},
+				StepsTo: []*int{&step, nil, nil},
+				Evals:   []Eval{{Fidelity: fid, Editability: edit}}}}}}}
 	}
 	t0 := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
 	a, b := part("tealstar", 0.8, 0.2, 20, t0.Add(time.Minute)), part("rubyheart", 0.6, 0.4, 40, t0)
@@ -34,6 +35,11 @@ func TestMerge(t *testing.T) {
 	assert.Equal(t, t0, m.Started)
 	assert.Equal(t, 20.0, m.Seconds)
 	assert.Empty(t, m.References, "no concept measured them")
+	require.NotNil(t, m.Concepts[0].Runs[0].EqualTime, "a part written without equal_time gets it")
+	assert.Equal(t, Point{Step: 40, Fidelity: 0.8}, *m.Concepts[0].Runs[0].EqualTime)
+	assert.Nil(t, a.Concepts[0].Runs[0].EqualTime, "the parts are left as they were")
+	require.NotNil(t, m.Summary[0].EqualTimeFidelity)
+	assert.InDelta(t, 0.7, *m.Summary[0].EqualTimeFidelity, 1e-12)
 
 	a.Concepts[0].References = map[string]Reference{RefWords: {Fidelity: 0.3, FidelitySE: 0.03, Images: 8}}
 	b.Concepts[0].References = map[string]Reference{RefWords: {Fidelity: 0.5, FidelitySE: 0.04, Images: 8}}

@@ -111,6 +111,10 @@ type MethodResult struct {
 	StepsTo []*int `json:"steps_to"`
 	// Evals are the full mapper (truncation 0) and, for NeTI, each truncation.
 	Evals []Eval `json:"evals"`
+	// EqualTime is the run's curve point at equal wall time with the other runs of its concept: the last
+	// one trained within the fastest run's TrainSeconds (counting SecondsPerStep a step, 5 % slack); absent
+	// when no point falls within that budget.
+	EqualTime *Point `json:"equal_time,omitempty"`
 }
 
 // ConceptResult holds the results on one concept.

@@ -119,6 +119,7 @@ func (b *bencher) concept(ctx context.Context, c toyworld.Concept, dir string) (
 		bc.Runs = append(bc.Runs, r)
 		bc.Reference = max(bc.Reference, r.Curve[len(r.Curve)-1].Fidelity)
 	}
+	setEqualTime(bc.Runs)
 	for i := range bc.Runs {
 		for k := range bc.Runs[i].Evals {
 			e := &bc.Runs[i].Evals[k]

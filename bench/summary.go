@@ -104,8 +104,8 @@ func summarize(concepts []ConceptResult, methods []string, levels int) []Summary
 						}
 					}
 					secs = append(secs, r.TrainSeconds)
-					if p, ok := equalTimePoint(bc.Runs, r); ok && tr == 0 {
-						eqFid, eqStep = append(eqFid, p.Fidelity), append(eqStep, float64(p.Step))
+					if r.EqualTime != nil && tr == 0 {
+						eqFid, eqStep = append(eqFid, r.EqualTime.Fidelity), append(eqStep, float64(r.EqualTime.Step))
 					}
 					for k, st := range r.StepsTo {
 						if st != nil && tr == 0 {

@@ -80,6 +80,11 @@ func TestEqualTime(t *testing.T) {
 	assert.Equal(t, 200, p.Step, "4 %% over the budget counts as equal time")
 
 	concepts := []ConceptResult{{Runs: []MethodResult{fast, slow}}, {Runs: []MethodResult{fast, tooSlow}}}
+	for _, c := range concepts {
+		setEqualTime(c.Runs)
+	}
+	require.Equal(t, &Point{Step: 100, Fidelity: 0.6}, concepts[0].Runs[1].EqualTime)
+	assert.Nil(t, concepts[1].Runs[1].EqualTime, "no point within the budget: no EqualTime")
 	s := summarize(concepts, []string{NeTI, TI}, 0)
 	require.Len(t, s, 3)
 	require.Equal(t, "neti", s[0].Label)

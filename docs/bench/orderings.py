@@ -3,20 +3,19 @@
 Each line is a mean difference over the concepts ± its standard error between concepts (which counts the
 spread between training runs, unlike bench.json's image standard errors), how many concepts are above 0,
 and whether |mean| > 2 s.e. Fidelity is the reconstruction prompt's ("a <c>"), editability the context
-prompts' (bench.json's Eval fields); "equal time" reads each run at the last curve point within the fastest
-run's training time of its concept (bench's EqualTimeFidelity, per concept); "steps to" is the first curve
+prompts' (bench.json's Eval fields); "equal time" is each run's `equal_time` point (the last curve point within
+the fastest run's training time of its concept); "steps to" is the first curve
 step reaching each of the report's levels of the best final fidelity on the concept.
 
 Standard library only: python3 docs/bench/orderings.py docs/bench/bench.json [--untimed C1,C2]
 (--untimed: concepts whose training times were disturbed, e.g. by another job beside them, left out of the
-equal-time lines.)
+equal-time lines. A report written before bench.json had `equal_time` gets it from
+`neti bench --merge REPORT --output_dir DIR`.)
 """
 
 import json
 import math
 import sys
-
-SLACK = 0.05  # bench/equaltime.go's timeSlack
 
 
 def mean_se(values):
@@ -43,14 +42,12 @@ def per_concept(report, untimed=()):
     runs, refs = {}, {}
     for c in report["concepts"]:
         by = {}
-        budget = min(r["train_seconds"] for r in c["runs"])
         for r in c["runs"]:
-            within = [p for p in r["curve"] if p["step"] * r["seconds_per_step"] <= budget * (1 + SLACK)]
             for e in r["evals"]:
                 label = r["method"] + (f"@{e['truncation']}" if e["truncation"] else "")
                 by[label] = dict(fidelity=e["fidelity"], editability=e["editability"])
-            timed = within and c["name"] not in untimed
-            by[r["method"]]["equal_time"] = max(within, key=lambda p: p["step"])["fidelity"] if timed else None
+            point = r.get("equal_time") if c["name"] not in untimed else None
+            by[r["method"]]["equal_time"] = point["fidelity"] if point else None
             by[r["method"]]["steps_to"] = r["steps_to"]
             by[r["method"]]["curve"] = {p["step"]: p["fidelity"] for p in r["curve"]}
         runs[c["name"]] = by

@@ -114,6 +114,12 @@ def main():
                          "tell its appearance: shape, colour, pattern, outline, mark and mark colour (cross-entropy) "
                          "and its exact hue and lightness shift, rotation, outline width, pattern tone and period "
                          "(squared error, scaled to about unit range); heads trained with the text encoder, not exported")
+    ap.add_argument("--identity_token", type=float, default=0.0,
+                    help="a probe (issue 14): in this fraction of examples the caption names the object only by one "
+                         "placeholder token whose input embedding is a small encoder's image of the scene's identity "
+                         "(shape, colour, pattern and every fine value: IDENTITY_CLASSES, IDENTITY_VALUES), so that "
+                         "the text path learns to carry exact appearance; the encoder is trained with the model, "
+                         "kept in ckpt.pt and not exported (identity_oracle.py samples from it)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--procs", type=int, default=1,
@@ -187,6 +193,21 @@ def train(a, grp):
         for classes in IDENTITY_CLASSES.values():
             heads.append(torch.nn.Linear(text.config.hidden_size, len(classes)))
         heads.append(torch.nn.Linear(text.config.hidden_size, len(IDENTITY_VALUES)))
+    ident = None
+    if a.identity_token:  # the identity encoder after every head, in the same ModuleList
+        ident = identity_captions(rows, tok)
+        emb = text.get_input_embeddings().weight.detach()  # [V, D]
+        words = sorted({token(w) for ws, _ in ATTRIBUTES.values() for w in ws})
+        heads.append(IdentityEncoder(ident[0].shape[1], text.config.hidden_size,
+                                     float(emb[words].norm(dim=1).mean())))
+        hook = {"vec": None}
+
+        def put_identity(_, inp, out):  # the placeholder's input embedding is the encoder's output
+            if hook["vec"] is None:
+                return out
+            return torch.where((inp[0] == PLACEHOLDER_ID).unsqueeze(-1), hook["vec"].unsqueeze(1), out)
+        text.get_input_embeddings().register_forward_hook(put_identity)
+        log(stage="identity_token", fraction=a.identity_token, target_norm=heads[-1].norm)
     text, unet, heads = text.to(dev), unet.to(dev), heads.to(dev)
     params = list(text.parameters()) + list(unet.parameters()) + list(heads.parameters())
     grp.sync_params(params)
@@ -215,7 +236,7 @@ def train(a, grp):
         s = torch.load(ck, weights_only=False, map_location=dev)
         text.load_state_dict(s["text"]); unet.load_state_dict(s["unet"])
         ema_text.load_state_dict(s["ema_text"]); ema_unet.load_state_dict(s["ema_unet"])
-        if a.attr_aux or a.name_aux:
+        if a.attr_aux or a.name_aux or a.identity_token:
             heads.load_state_dict(s["heads"])
         opt.load_state_dict(s["opt"])
         gens = s.get("gens", [s["gen"]])
@@ -249,6 +270,10 @@ def train(a, grp):
         tid = ids[idx, pick].clone()
         drop = torch.rand(batch, generator=g) < a.drop
         tid[drop] = empty
+        if ident is not None:
+            use = (torch.rand(batch, generator=g) < a.identity_token) & ~drop
+            form = torch.randint(0, ident[1].shape[1], (batch,), generator=g)
+            tid[use] = ident[1][idx[use], form[use]]
         t = torch.randint(0, 1000, (batch,), generator=g)
         eps = torch.randn(z.shape, generator=g)
         if a.offset_noise:
@@ -258,8 +283,10 @@ def train(a, grp):
         z, eps, t, tid = z.to(dev), eps.to(dev), t.to(dev), tid.to(dev)
         ab = acp[t].view(-1, 1, 1, 1)
         zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
+        if ident is not None:  # every example's vector, used or not, so that each process has the gradient
+            hook["vec"] = heads[-1](ident[0][idx].to(dev))  # [B, D]
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            enc = text(tid).last_hidden_state
+            enc = text(tid.to(dev)).last_hidden_state
             pred = unet(zt, t, encoder_hidden_states=enc).sample
         enc, pred = enc.float(), pred.float()
         target = eps if a.prediction_type == "epsilon" else ab.sqrt() * eps - (1 - ab).sqrt() * z
@@ -277,6 +304,9 @@ def train(a, grp):
             snr = ab.view(-1) / (1 - ab.view(-1))
             per = torch.clamp(snr, max=a.min_snr) / (snr if a.prediction_type == "epsilon" else snr + 1) * per
         loss = per.mean()
+        if ident is not None:
+            loss = loss + 0 * hook["vec"].sum()
+            hook["vec"] = None
         if a.attr_aux:
             aux = attribute_loss(enc, tid, heads, attr_ids)
             run_aux.append(aux.item())
@@ -407,6 +437,58 @@ def identity_loss(enc, tid, heads, names):
         total = total + (ce * w).sum() / norm
     err = ((heads[-1](enc) - values[who].unsqueeze(1)) ** 2).mean(-1)  # [B, 77]
     return total + (err * w).sum() / norm
+
+
+# The placeholder token of --identity_token's captions ("*", one byte-level token that no caption uses).
+PLACEHOLDER, PLACEHOLDER_ID = "*", None
+IDENTITY_FORMS = ["a {id}", "a {size} {id}", "a {id} on a {bg} background", "a {size} {id} on a {bg} background, {pos}",
+                  "{pos}, a {size} {id} on a {bg} background"]
+POSITION_WORDS = dict(center="in the center", left="on the left", right="on the right", top="at the top",
+                      bottom="at the bottom")
+
+
+def identity_vector(scene):
+    """A scene's identity (what a concept keeps across its images) as a vector: one-hot IDENTITY_CLASSES, the
+    IDENTITY_VALUES scaled, and the pattern's angle as cos/sin of twice it (stripes repeat every 180°)."""
+    f = scene["fine"]
+    v = []
+    for k, classes in IDENTITY_CLASSES.items():
+        one = [0.0] * len(classes)
+        one[classes.index(scene[k] if k in scene else f[k])] = 1.0
+        v += one
+    jit = f.get("color_jitter", {})
+    raw = dict(dh=jit.get("dh", 0.0), dl=jit.get("dl", 0.0), rotation=f.get("rotation", 0.0),
+               outline_width=f.get("outline_width", 0.0), pattern_tone=f.get("pattern_tone", 0.0),
+               pattern_period=f.get("pattern_period", 0.0))
+    v += [raw[k] * s for k, s in IDENTITY_VALUES.items()] + [jit.get("ds", 0.0) * 10]
+    ang = np.deg2rad(2 * f.get("pattern_angle", 0.0))
+    return v + [float(np.cos(ang)), float(np.sin(ang))]
+
+
+def identity_captions(rows, tok):
+    """--identity_token's data: (identity vectors [N, F], captions naming the object by the placeholder
+    [N, len(IDENTITY_FORMS), 77] token ids: the scene's size, position and background in words)."""
+    global PLACEHOLDER_ID
+    PLACEHOLDER_ID = tok.convert_tokens_to_ids(PLACEHOLDER + "</w>")
+    vecs = torch.tensor([identity_vector(r["scene"]) for r in rows], dtype=torch.float32)
+    caps = [f.format(id=PLACEHOLDER, size=r["scene"]["size"], bg=r["scene"]["background"],
+                     pos=POSITION_WORDS[r["scene"]["position"]]) for r in rows for f in IDENTITY_FORMS]
+    ids = tok(caps, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
+    assert (ids == PLACEHOLDER_ID).sum() == len(caps), "the placeholder must be one token, once per caption"
+    return vecs, ids.view(len(rows), len(IDENTITY_FORMS), 77)
+
+
+class IdentityEncoder(torch.nn.Module):
+    """--identity_token's encoder: identity vector [B, F] → a token embedding [B, D] of a fixed norm (the mean
+    norm of the caption words' embeddings), as a word's would be."""
+
+    def __init__(self, features, dim, norm):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(features, 128), torch.nn.SiLU(), torch.nn.Linear(128, dim))
+        self.norm = norm
+
+    def forward(self, x):
+        return self.norm * torch.nn.functional.normalize(self.net(x), dim=-1)
 
 
 def save(a, grp, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, spent):

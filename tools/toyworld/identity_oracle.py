@@ -15,7 +15,7 @@ from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
 from safetensors.torch import save_file
 
 import common
-from train_unet import PLACEHOLDER, IdentityEncoder, identity_vector
+from train_unet import PLACEHOLDER, identity_vector, load_identity
 
 
 def main():
@@ -36,17 +36,7 @@ def main():
     pipe.set_progress_bar_config(disable=True)
     pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, algorithm_type="dpmsolver++",
                                                              solver_order=2)
-    heads = torch.load(os.path.join(a.work, "ckpt.pt"), weights_only=False, map_location="cpu")["heads"]
-    index = min(int(k.split(".")[0]) for k in heads if ".net." in k)
-    state = {k[len(str(index)) + 1:]: v for k, v in heads.items() if k.startswith(f"{index}.")}
-    norm = next(json.loads(l)["target_norm"] for l in open(os.path.join(a.work, "unet_log.jsonl"))
-                if '"identity_token"' in l)
-    enc = IdentityEncoder(state["net.0.weight"].shape[1], state["net.2.weight"].shape[0], norm)
-    enc.load_state_dict(state)
-    ph = pipe.tokenizer.convert_tokens_to_ids(PLACEHOLDER + "</w>")
-    vec = {"v": None}
-    pipe.text_encoder.get_input_embeddings().register_forward_hook(
-        lambda _, inp, out: out if vec["v"] is None else torch.where((inp[0] == ph).unsqueeze(-1), vec["v"], out))
+    enc, vec = load_identity(a.work, pipe.text_encoder, pipe.tokenizer)
     names = a.names.split(",") if a.names else sorted(
         d for d in os.listdir(a.concepts) if os.path.exists(os.path.join(a.concepts, d, "concept.json")))
     for name in names:

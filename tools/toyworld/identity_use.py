@@ -17,7 +17,7 @@ from diffusers import DDPMScheduler, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTokenizer
 
 import common
-from train_unet import IDENTITY_FORMS, PLACEHOLDER, POSITION_WORDS, IdentityEncoder, identity_vector
+from train_unet import IDENTITY_FORMS, PLACEHOLDER, POSITION_WORDS, identity_vector, load_identity
 
 
 def main():
@@ -31,17 +31,7 @@ def main():
     tok = CLIPTokenizer.from_pretrained(a.tokenizer)
     text = CLIPTextModel.from_pretrained(os.path.join(a.work, "text_encoder")).eval()
     unet = UNet2DConditionModel.from_pretrained(os.path.join(a.work, "unet")).eval()
-    heads = torch.load(os.path.join(a.work, "ckpt.pt"), weights_only=False, map_location="cpu")["heads"]
-    index = min(int(k.split(".")[0]) for k in heads if ".net." in k)
-    state = {k[len(str(index)) + 1:]: v for k, v in heads.items() if k.startswith(f"{index}.")}
-    norm = next(json.loads(l)["target_norm"] for l in open(os.path.join(a.work, "unet_log.jsonl"))
-                if '"identity_token"' in l)
-    enc = IdentityEncoder(state["net.0.weight"].shape[1], state["net.2.weight"].shape[0], norm)
-    enc.load_state_dict(state)
-    ph = tok.convert_tokens_to_ids(PLACEHOLDER + "</w>")
-    vec = {"v": None}
-    text.get_input_embeddings().register_forward_hook(
-        lambda _, inp, out: out if vec["v"] is None else torch.where((inp[0] == ph).unsqueeze(-1), vec["v"].unsqueeze(1), out))
+    enc, vec = load_identity(a.work, text, tok)
 
     rows = [json.loads(l) for l in open(os.path.join(a.data, "metadata.jsonl"))][-a.n:]
     lat = np.load(os.path.join(a.work, "latents.npz"))

@@ -200,13 +200,7 @@ def train(a, grp):
         words = sorted({token(w) for ws, _ in ATTRIBUTES.values() for w in ws})
         heads.append(IdentityEncoder(ident[0].shape[1], text.config.hidden_size,
                                      float(emb[words].norm(dim=1).mean())))
-        hook = {"vec": None}
-
-        def put_identity(_, inp, out):  # the placeholder's input embedding is the encoder's output
-            if hook["vec"] is None:
-                return out
-            return torch.where((inp[0] == PLACEHOLDER_ID).unsqueeze(-1), hook["vec"].unsqueeze(1), out)
-        text.get_input_embeddings().register_forward_hook(put_identity)
+        hook = placeholder_hook(text, PLACEHOLDER_ID)  # the placeholder's input embedding: the encoder's output
         log(stage="identity_token", fraction=a.identity_token, target_norm=heads[-1].norm)
     text, unet, heads = text.to(dev), unet.to(dev), heads.to(dev)
     params = list(text.parameters()) + list(unet.parameters()) + list(heads.parameters())
@@ -284,7 +278,7 @@ def train(a, grp):
         ab = acp[t].view(-1, 1, 1, 1)
         zt = ab.sqrt() * z + (1 - ab).sqrt() * eps
         if ident is not None:  # every example's vector, used or not, so that each process has the gradient
-            hook["vec"] = heads[-1](ident[0][idx].to(dev))  # [B, D]
+            hook["v"] = heads[-1](ident[0][idx].to(dev))  # [B, D]
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
             enc = text(tid.to(dev)).last_hidden_state
             pred = unet(zt, t, encoder_hidden_states=enc).sample
@@ -305,8 +299,8 @@ def train(a, grp):
             per = torch.clamp(snr, max=a.min_snr) / (snr if a.prediction_type == "epsilon" else snr + 1) * per
         loss = per.mean()
         if ident is not None:
-            loss = loss + 0 * hook["vec"].sum()
-            hook["vec"] = None
+            loss = loss + 0 * hook["v"].sum()
+            hook["v"] = None
         if a.attr_aux:
             aux = attribute_loss(enc, tid, heads, attr_ids)
             run_aux.append(aux.item())
@@ -489,6 +483,29 @@ class IdentityEncoder(torch.nn.Module):
 
     def forward(self, x):
         return self.norm * torch.nn.functional.normalize(self.net(x), dim=-1)
+
+
+def load_identity(work, text_encoder, tokenizer):
+    """Loads --identity_token's encoder from a run's folder (the last module of ckpt.pt's heads; its norm from
+    unet_log.jsonl) and hooks text_encoder so that, while vec["v"] [B, D] is set, the placeholder's input
+    embedding is that vector. Returns (encoder, vec)."""
+    heads = torch.load(os.path.join(work, "ckpt.pt"), weights_only=False, map_location="cpu")["heads"]
+    index = min(int(k.split(".")[0]) for k in heads if ".net." in k)
+    state = {k[len(str(index)) + 1:]: v for k, v in heads.items() if k.startswith(f"{index}.")}
+    norm = next(json.loads(l)["target_norm"] for l in open(os.path.join(work, "unet_log.jsonl"))
+                if '"identity_token"' in l)
+    enc = IdentityEncoder(state["net.0.weight"].shape[1], state["net.2.weight"].shape[0], norm)
+    enc.load_state_dict(state)
+    return enc, placeholder_hook(text_encoder, tokenizer.convert_tokens_to_ids(PLACEHOLDER + "</w>"))
+
+
+def placeholder_hook(text_encoder, ph):
+    """Hooks text_encoder's token embedding so that, while the returned dict's "v" [B, D] is set, token ph's
+    input embedding is that vector (row b of the batch gets v[b])."""
+    vec = {"v": None}
+    text_encoder.get_input_embeddings().register_forward_hook(
+        lambda _, inp, out: out if vec["v"] is None else torch.where((inp[0] == ph).unsqueeze(-1), vec["v"].unsqueeze(1), out))
+    return vec
 
 
 def save(a, grp, ck, text, unet, ema_text, ema_unet, heads, opt, g, step, spent):

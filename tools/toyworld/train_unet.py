@@ -200,7 +200,7 @@ def train(a, grp):
         words = sorted({token(w) for ws, _ in ATTRIBUTES.values() for w in ws})
         heads.append(IdentityEncoder(ident[0].shape[1], text.config.hidden_size,
                                      float(emb[words].norm(dim=1).mean())))
-        hook = placeholder_hook(text, PLACEHOLDER_ID)  # the placeholder's input embedding: the encoder's output
+        hook = placeholder_hook(text, ident[2])  # the placeholder's input embedding: the encoder's output
         log(stage="identity_token", fraction=a.identity_token, target_norm=heads[-1].norm)
     text, unet, heads = text.to(dev), unet.to(dev), heads.to(dev)
     params = list(text.parameters()) + list(unet.parameters()) + list(heads.parameters())
@@ -280,7 +280,7 @@ def train(a, grp):
         if ident is not None:  # every example's vector, used or not, so that each process has the gradient
             hook["v"] = heads[-1](ident[0][idx].to(dev))  # [B, D]
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            enc = text(tid.to(dev)).last_hidden_state
+            enc = text(tid).last_hidden_state
             pred = unet(zt, t, encoder_hidden_states=enc).sample
         enc, pred = enc.float(), pred.float()
         target = eps if a.prediction_type == "epsilon" else ab.sqrt() * eps - (1 - ab).sqrt() * z
@@ -433,8 +433,8 @@ def identity_loss(enc, tid, heads, names):
     return total + (err * w).sum() / norm
 
 
-# The placeholder token of --identity_token's captions ("*", one byte-level token that no caption uses).
-PLACEHOLDER, PLACEHOLDER_ID = "*", None
+# The placeholder of --identity_token's captions ("*", one byte-level token that no caption uses).
+PLACEHOLDER = "*"
 IDENTITY_FORMS = ["a {id}", "a {size} {id}", "a {id} on a {bg} background", "a {size} {id} on a {bg} background, {pos}",
                   "{pos}, a {size} {id} on a {bg} background"]
 POSITION_WORDS = dict(center="in the center", left="on the left", right="on the right", top="at the top",
@@ -461,15 +461,15 @@ def identity_vector(scene):
 
 def identity_captions(rows, tok):
     """--identity_token's data: (identity vectors [N, F], captions naming the object by the placeholder
-    [N, len(IDENTITY_FORMS), 77] token ids: the scene's size, position and background in words)."""
-    global PLACEHOLDER_ID
-    PLACEHOLDER_ID = tok.convert_tokens_to_ids(PLACEHOLDER + "</w>")
+    [N, len(IDENTITY_FORMS), 77] token ids: the scene's size, position and background in words, the
+    placeholder's token id)."""
+    ph = tok.convert_tokens_to_ids(PLACEHOLDER + "</w>")
     vecs = torch.tensor([identity_vector(r["scene"]) for r in rows], dtype=torch.float32)
     caps = [f.format(id=PLACEHOLDER, size=r["scene"]["size"], bg=r["scene"]["background"],
                      pos=POSITION_WORDS[r["scene"]["position"]]) for r in rows for f in IDENTITY_FORMS]
     ids = tok(caps, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
-    assert (ids == PLACEHOLDER_ID).sum() == len(caps), "the placeholder must be one token, once per caption"
-    return vecs, ids.view(len(rows), len(IDENTITY_FORMS), 77)
+    assert (ids == ph).sum() == len(caps), "the placeholder must be one token, once per caption"
+    return vecs, ids.view(len(rows), len(IDENTITY_FORMS), 77), ph
 
 
 class IdentityEncoder(torch.nn.Module):

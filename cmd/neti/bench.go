@@ -43,7 +43,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	masked := fs.Bool("masked_loss", false, "train with the masked loss: the concepts' images cut out by their object masks (toyworld.Coverage)")
 	maskedBg := fs.Float64("masked_loss_background", 0, "with --masked_loss: the weight of the surroundings, in [0, 1) (0: ignored)")
 	normalize := fs.String("normalize_output", "", `NeTI mapper output normalisation: "word" (default) or "concat"`)
-	targetNorm := fs.Float64("target_norm", 0, "NeTI: the norm the mapper's output is normalised to (default: the --initializer_token's embedding norm)")
+	targetNorm := fs.Float64("target_norm", 0, "NeTI: the norm the mapper's output is normalised to (default: each concept's super-category word's embedding norm)")
 	seed := fs.Uint64("seed", 0, "training seed of every run and first evaluation seed")
 	output := fs.String("output_dir", "bench", "folder for bench.json and bench.png")
 	backendName := fs.String("backend", "", backendUsage)

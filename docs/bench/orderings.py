@@ -66,16 +66,19 @@ def main():
         return [runs[c][a][field] - runs[c][b][field] for c in concepts if a in runs[c] and b in runs[c]
                 and runs[c][a].get(field) is not None and runs[c][b].get(field) is not None]
 
+    def show(name, a, b, field="fidelity"):
+        """Prints the line of a − b of field, if any concept has both."""
+        if d := diff(a, b, field):
+            print(line(name, d))
+
     print(f"{len(concepts)} concepts: {', '.join(concepts)}")
     print("Fidelity (NeTI > P+ > TI):")
     for a, b in (("neti", "pplus"), ("pplus", "ti"), ("neti", "ti")):
-        if diff(a, b):
-            print(line(f"{a} − {b}", diff(a, b)))
+        show(f"{a} − {b}", a, b)
     print("The bypass (convergence):")
     if diff("neti", "neti-nobypass"):
         print(line("neti − neti-nobypass at the last step", diff("neti", "neti-nobypass")))
-        if diff("neti", "neti-nobypass", "equal_time"):
-            print(line("neti − neti-nobypass at equal wall time", diff("neti", "neti-nobypass", "equal_time")))
+        show("neti − neti-nobypass at equal wall time", "neti", "neti-nobypass", "equal_time")
         full, nob = [[runs[c][m]["curve"] for c in concepts if "neti-nobypass" in runs[c]] for m in ("neti", "neti-nobypass")]
         for st in sorted(set.intersection(*(set(a) & set(b) for a, b in zip(full, nob)))):
             print(line(f"neti − neti-nobypass at step {st} (curve)", [a[st] - b[st] for a, b in zip(full, nob)]))
@@ -86,8 +89,7 @@ def main():
                 print(line(f"steps to {level:.0%} of the best: neti-nobypass − neti (steps)", [b - a for a, b in pairs]))
     print("Equal wall time:")
     for a, b in (("neti", "pplus"), ("neti", "ti"), ("pplus", "ti")):
-        if diff(a, b, "equal_time"):
-            print(line(f"{a} − {b}", diff(a, b, "equal_time")))
+        show(f"{a} − {b}", a, b, "equal_time")
     print("Truncation (fidelity / editability against the full mapper):")
     truncs = sorted({int(l.split("@")[1]) for c in concepts for l in runs[c] if l.startswith("neti@")})
     for t in truncs:
@@ -95,8 +97,7 @@ def main():
         print(line(f"neti@{t} − neti editability", diff(f"neti@{t}", "neti", "editability")))
     print("Editability:")
     for a, b in (("neti", "pplus"), ("ti", "pplus"), ("neti", "ti")):
-        if diff(a, b, "editability"):
-            print(line(f"{a} − {b}", diff(a, b, "editability")))
+        show(f"{a} − {b}", a, b, "editability")
     print("Against the references:")
     for m in ("neti", "ti", "pplus"):
         for ref in ("words", "description"):

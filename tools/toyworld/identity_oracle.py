@@ -42,15 +42,15 @@ def main():
     for name in names:
         scene = json.load(open(os.path.join(a.concepts, name, "concept.json")))["scene"]
         with torch.no_grad():
-            vec["v"] = enc(torch.tensor([identity_vector(scene)], dtype=torch.float32))  # [1, D]
+            emb = enc(torch.tensor([identity_vector(scene)], dtype=torch.float32))  # [1, D]
+            vec["v"] = emb
             ids = pipe.tokenizer([a.prompt.format(id=PLACEHOLDER)], padding="max_length", max_length=77,
                                  return_tensors="pt").input_ids
             states = pipe.text_encoder(ids).last_hidden_state
             vec["v"] = None
             out = os.path.join(a.out, name)
             os.makedirs(out, exist_ok=True)
-            save_file({"embedding": enc(torch.tensor([identity_vector(scene)], dtype=torch.float32)).contiguous()},
-                      os.path.join(out, "embedding.safetensors"))
+            save_file({"embedding": emb.contiguous()}, os.path.join(out, "embedding.safetensors"))
             for s in range(a.seeds):
                 img = pipe(prompt_embeds=states, negative_prompt="", num_inference_steps=a.sample_steps,
                            guidance_scale=a.guidance, height=64, width=64,

@@ -20,7 +20,8 @@ import (
 // A training checkpoint is a folder OutputDir/checkpoint-<step>/ holding
 //
 //	concept.safetensors  the concept at that step (SaveConcept)
-//	state.safetensors    AdamW's moments: adam.m.<name> and adam.v.<name> for each trained tensor
+//	state.safetensors    AdamW's moments: adam.m.<name> and adam.v.<name> for each trained tensor (for P+,
+//	                     for its vectors, whose values are there too: pplus.vectors)
 //	state.json           step, AdamW step, the PCG states of the training draws and of nested dropout,
 //	                     the data order and cursor, the options (TrainOptions as JSON, defaults applied)
 //	                     and the run's fingerprint (the must-match options and the training files)
@@ -135,10 +136,13 @@ func (t *trainer) saveCheckpoint() (string, error) {
 		return fail(err)
 	}
 	moments := make(map[string]*tensors.Tensor)
-	shapes := expectedShapes(t.concept.Mapper)
-	for i, name := range t.names {
-		moments["adam.m."+name] = tensors.FromFlatDataAndDimensions(slices.Clone(t.adam.m[i]), shapes[name]...)
-		moments["adam.v."+name] = tensors.FromFlatDataAndDimensions(slices.Clone(t.adam.v[i]), shapes[name]...)
+	names, dims := t.optimizerTensors()
+	for i, name := range names {
+		moments["adam.m."+name] = tensors.FromFlatDataAndDimensions(slices.Clone(t.adam.m[i]), dims[i]...)
+		moments["adam.v."+name] = tensors.FromFlatDataAndDimensions(slices.Clone(t.adam.v[i]), dims[i]...)
+	}
+	if t.pplus != nil {
+		moments[pplusVectorsName] = tensors.FromFlatDataAndDimensions(slices.Clone(t.params[0]), dims[0]...)
 	}
 	if err := safetensors.Write(filepath.Join(tmp, checkpointTensors), moments,
 		map[string]string{"format": "neti-train-state", "step": strconv.Itoa(t.step)}); err != nil {
@@ -341,16 +345,28 @@ func (t *trainer) resume() error {
 		return fail("%s is for step %q but %s for step %d: the checkpoint is inconsistent", checkpointTensors,
 			f.Metadata()["step"], checkpointJSON, st.Step)
 	}
-	shapes := expectedShapes(t.concept.Mapper)
+	names, shapes := t.optimizerTensors()
+	if t.pplus != nil {
+		values, dims, err := f.Float32(pplusVectorsName)
+		if err != nil {
+			return fail("it holds no %s: a P+ checkpoint of an earlier version, which trained the output head "+
+				"directly (its vectors moved far more per step than TI's); P+ now trains its per-layer vectors, so "+
+				"start a new run without ResumeFrom (--resume_from_checkpoint) (%v)", pplusVectorsName, err)
+		}
+		if !slices.Equal(dims, shapes[0]) {
+			return fail("%s has shape %v, expected %v", pplusVectorsName, dims, shapes[0])
+		}
+		t.pplusResumed = values
+	}
 	t.adam = adamW{step: st.AdamStep}
-	for _, name := range t.names {
+	for i, name := range names {
 		for _, kind := range []string{"m", "v"} {
 			values, dims, err := f.Float32("adam." + kind + "." + name)
 			if err != nil {
 				return fail("%v", err)
 			}
-			if !slices.Equal(dims, shapes[name]) {
-				return fail("adam.%s.%s has shape %v, expected %v", kind, name, dims, shapes[name])
+			if !slices.Equal(dims, shapes[i]) {
+				return fail("adam.%s.%s has shape %v, expected %v", kind, name, dims, shapes[i])
 			}
 			if kind == "m" {
 				t.adam.m = append(t.adam.m, values)

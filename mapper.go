@@ -38,15 +38,21 @@ func mapper(ctx *context.Context, cfg *MapperConfig, timesteps, layers, keep *gr
 	if layers.Shape().Dim(0) != n {
 		panic(fmt.Sprintf("neti: mapper: %d timesteps but %d layers: expected one layer per timestep", n, layers.Shape().Dim(0)))
 	}
-	v := fourierFeatures(ctx, cfg, timesteps, layers)                // [N, 2·NumFourier]
-	h := nn.Linear(ctx.In("net").In("0"), v, cfg.InputWidth(), true) // [N, TimeAnchors·NumLayers]
-	h = mlpBlock(ctx.In("net"), "1", "2", h, cfg.Hidden)             // [N, Hidden]
-	h = mlpBlock(ctx.In("net"), "4", "5", h, cfg.Hidden)             // [N, Hidden]
+	h := hiddenFeatures(ctx, cfg, timesteps, layers) // [N, Hidden]
 	if keep != nil {
 		h = nestedDropout(h, keep) // [N, Hidden]: units keep[n].. of row n zeroed
 	}
 	out := nn.Linear(ctx.In("output_layer").In("0"), h, cfg.OutputWidth(), true) // [N, OutputWidth]
 	return normalizeOutput(cfg, out)                                             // [N, TextWidth] each
+}
+
+// hiddenFeatures is the mapper up to its output head: Fourier features, the input layer and the two
+// hidden blocks, [N] timesteps and layers → [N, Hidden] (before nested dropout).
+func hiddenFeatures(ctx *context.Context, cfg *MapperConfig, timesteps, layers *graph.Node) *graph.Node {
+	v := fourierFeatures(ctx, cfg, timesteps, layers)                // [N, 2·NumFourier]
+	h := nn.Linear(ctx.In("net").In("0"), v, cfg.InputWidth(), true) // [N, TimeAnchors·NumLayers]
+	h = mlpBlock(ctx.In("net"), "1", "2", h, cfg.Hidden)             // [N, Hidden]
+	return mlpBlock(ctx.In("net"), "4", "5", h, cfg.Hidden)          // [N, Hidden]
 }
 
 // fourierFeatures computes the random Fourier features v(t, ℓ) = [sin(Wx); cos(Wx)] / √NumFourier of

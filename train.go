@@ -68,8 +68,13 @@ type trainer struct {
 	concept *Concept
 	mctx    *context.Context // the mapper's variables, under p.ctx
 	names   []string         // trained tensors (state-dict names), in order
-	params  [][]float32      // their current values
+	params  [][]float32      // their current values (P+: its vectors, see pplus)
 	adam    adamW
+	// pplus maps P+'s per-layer vectors, the parameter AdamW updates, to and from the output head, its
+	// trained tensor (trainpplus.go); nil for the other methods. pplusResumed holds the vectors a
+	// checkpoint recorded.
+	pplus        *pplusHead
+	pplusResumed []float32
 
 	schedule    *diffusion.Schedule
 	pcg         *rand.PCG
@@ -139,6 +144,11 @@ func newTrainer(p *Pipeline, inputs []string, opts TrainOptions) (*trainer, erro
 	t.dropout = newNestedDropoutSampler(opts.Seed, opts.NestedDropoutProb, t.concept.Mapper.Hidden)
 	t.mctx = p.ctx.In("train_mapper").In(fmt.Sprintf("%s_out%d", opts.Method, t.concept.Mapper.OutputWidth()))
 	t.names = trainedTensors(opts.Method, t.concept.Mapper)
+	if opts.Method == MethodPPlus {
+		if t.pplus, err = newPPlusHead(t.concept); err != nil {
+			return nil, err
+		}
+	}
 
 	if opts.OutputDir != "" {
 		if err := os.MkdirAll(opts.OutputDir, 0o755); err != nil {
@@ -236,13 +246,13 @@ type trainRecord struct {
 }
 
 // trainedTensors lists the tensors a method trains: the whole mapper but W for NeTI, the output bias
-// (the vector) for TI, the output head for P+.
+// (the vector) for TI, the output head's weight for P+ (through its vectors: trainpplus.go).
 func trainedTensors(method Method, cfg MapperConfig) []string {
 	switch method {
 	case MethodTI:
 		return []string{"output_layer.0.bias"}
 	case MethodPPlus:
-		return []string{"output_layer.0.weight", "output_layer.0.bias"}
+		return []string{"output_layer.0.weight"}
 	}
 	var names []string
 	for _, p := range cfg.params() {
@@ -307,6 +317,13 @@ func (t *trainer) loadVariables() error {
 	t.params = make([][]float32, len(t.names))
 	for i, n := range t.names {
 		t.params[i] = tensors.MustCopyFlatData[float32](w[n])
+	}
+	if t.pplus != nil {
+		v := t.pplusResumed
+		if v == nil {
+			v = t.pplus.vectors(t.params[0])
+		}
+		t.params = [][]float32{v}
 	}
 	return nil
 }
@@ -440,17 +457,24 @@ func (t *trainer) optimizerStep(ctx stdcontext.Context) (float64, error) {
 			g[j] *= inv
 		}
 	}
+	if t.pplus != nil { // ∂L/∂W → ∂L/∂V
+		sum = [][]float32{t.pplus.gradient(sum[0])}
+	}
 	t.adam.update(t.params, sum)
 	t.step++
 	return loss / float64(o.GradientAccumulation), t.storeParams()
 }
 
-// storeParams writes t.params into the mapper's variables.
+// storeParams writes t.params into the mapper's variables (P+: the head of its vectors).
 func (t *trainer) storeParams() error {
 	shapes := expectedShapes(t.concept.Mapper)
+	values := t.params
+	if t.pplus != nil {
+		values = [][]float32{t.pplus.weight(t.params[0])}
+	}
 	for i, name := range t.names {
 		scope, v := variableScope(t.mctx, name)
-		value := tensors.FromFlatDataAndDimensions(append([]float32(nil), t.params[i]...), shapes[name]...)
+		value := tensors.FromFlatDataAndDimensions(append([]float32(nil), values[i]...), shapes[name]...)
 		if err := scope.InspectVariableInScope(v).SetValue(value); err != nil {
 			return err
 		}

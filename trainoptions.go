@@ -23,10 +23,11 @@ const (
 	// super-category's embedding. It is stored as a concept whose output head has zero weights and the
 	// learned vector as its bias, so Concept.Embed is the same for every (t, ℓ).
 	MethodTI Method = "ti"
-	// MethodPPlus is P+ (XTI): one word vector per cross-attention layer, no time. It is stored as a
-	// concept whose Fourier features ignore t (W's time column is zero) and whose hidden layers are frozen;
-	// the output head, zero-initialised with the super-category's embedding as bias, learns one vector per
-	// layer through the fixed per-layer features (any 16 vectors, as the features are independent).
+	// MethodPPlus is P+ (XTI): one word vector per cross-attention layer, no time, each initialised with
+	// the super-category's embedding and updated by AdamW on its own, as TI's vector is. It is stored as a
+	// concept whose Fourier features ignore t (W's time column is zero) and whose hidden layers are frozen:
+	// the output head (bias: the super-category's embedding) reproduces the vectors through the fixed
+	// per-layer features, which are independent (trainpplus.go).
 	MethodPPlus Method = "pplus"
 )
 

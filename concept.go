@@ -382,12 +382,8 @@ func (c *Concept) embedExec() (*context.Exec, error) {
 	if exec != nil {
 		return exec, nil
 	}
-	b, err := cpuBackend()
+	b, ctx, err := c.cpuCopy()
 	if err != nil {
-		return nil, err
-	}
-	ctx := context.New()
-	if err := c.loadInto(ctx, dtypes.Float32); err != nil {
 		return nil, err
 	}
 	cfg := c.Mapper
@@ -432,6 +428,19 @@ func (c *Concept) Fits(textWidth int, layerNames []string) error {
 			"train the concept on this model", c.Placeholder, made, c.LayerNames, layerNames)
 	}
 	return nil
+}
+
+// cpuCopy returns the CPU backend and a new context holding a float32 copy of the concept's weights.
+func (c *Concept) cpuCopy() (backends.Backend, *context.Context, error) {
+	b, err := cpuBackend()
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx := context.New()
+	if err := c.loadInto(ctx, dtypes.Float32); err != nil {
+		return nil, nil, err
+	}
+	return b, ctx, nil
 }
 
 // cpuBackend is the SimpleGo backend shared by every concept's Embed.

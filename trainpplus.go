@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -178,12 +177,8 @@ func pseudoInverse(h []float64, rows, cols int) ([]float64, error) {
 // [NumLayers·Hidden] row-major, computed on the CPU backend from a private copy of the weights.
 func (c *Concept) layerFeatures() (features []float32, err error) {
 	defer recoverError("concept features", &err)
-	b, err := cpuBackend()
+	b, ctx, err := c.cpuCopy()
 	if err != nil {
-		return nil, err
-	}
-	ctx := context.New()
-	if err := c.loadInto(ctx, dtypes.Float32); err != nil {
 		return nil, err
 	}
 	cfg := c.Mapper

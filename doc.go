@@ -21,7 +21,8 @@
 //	§3.3 textual bypass           bypass.go (the words into CLIP's input, the bypass on the values)
 //	§3.4 nested dropout           ordering.go (the graph); trainbatch.go draws the training truncations
 //	the concept and its file      concept.go, conceptfile.go (Concept, Embed, SaveConcept, LoadConcept)
-//	§4 training                   train.go, trainbatch.go, trainoptions.go, traindata.go, checkpoint.go (TrainConcept; TI, P+)
+//	§4 training                   train.go, trainbatch.go, trainoptions.go, traindata.go, checkpoint.go (TrainConcept; TI),
+//	                              trainpplus.go (P+: its per-layer vectors ↔ the stored head)
 //	§5 inference                  conceptgen.go (GenerateOptions.Concepts, Truncation), export.go
 //	conditioning (both)           conditioning.go: a prompt with concepts → the UNet's per-layer states
 //	images                        images.go: decoding, EXIF orientation, resizing (training data, Reconstruct)

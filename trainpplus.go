@@ -15,7 +15,7 @@ import (
 // A P+ concept is stored as a mapper (MethodPPlus): frozen per-layer hidden features h_ℓ and an output head,
 // v_ℓ = W·h_ℓ + b. Training W itself with AdamW is not P+: AdamW moves every element of W by about the
 // learning rate, so v_ℓ moves by up to lr·Σ_j |h_ℓ[j]| — on the toy model the first step moved each layer's
-// vector 30–40× as far as TI's. So the trainer's parameter for P+ is the table V [NumLayers, TextWidth] of
+// vector 31–43× as far as TI's. So the trainer's parameter for P+ is the table V [NumLayers, TextWidth] of
 // the vectors. The step graph gives ∂L/∂W = Σ_ℓ g_ℓ·h_ℓᵀ = Gᵀ·H (H [NumLayers, Hidden] the features, G the
 // vectors' gradients); as the features are independent, G = (∂L/∂W·H⁺)ᵀ with H⁺ = Hᵀ(H·Hᵀ)⁻¹. After each
 // step the head is the least-norm W with W·h_ℓ + b = v_ℓ for every layer, b staying the super-category's

@@ -72,7 +72,7 @@ type trainer struct {
 	adam    adamW
 	// pplus maps P+'s per-layer vectors, the parameter AdamW updates, to and from the output head, its
 	// trained tensor (trainpplus.go); nil for the other methods. pplusResumed holds the vectors a
-	// checkpoint recorded.
+	// checkpoint recorded, from resume until loadVariables takes them.
 	pplus        *pplusHead
 	pplusResumed []float32
 
@@ -323,7 +323,7 @@ func (t *trainer) loadVariables() error {
 		if v == nil {
 			v = t.pplus.vectors(t.params[0])
 		}
-		t.params = [][]float32{v}
+		t.params, t.pplusResumed = [][]float32{v}, nil
 	}
 	return nil
 }
